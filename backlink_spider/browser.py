@@ -1,0 +1,125 @@
+"""Chromium for rendering: finding one, launching it, and guarding what it fetches.
+
+Provisioning order: the `BROWSER_EXECUTABLE` setting; a Playwright-managed Chromium (what
+`playwright install chromium` downloads); a system browser on PATH (`chromium`,
+`chromium-browser`, `google-chrome`, ...). `render=never` never needs any of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from scrapy.crawler import Crawler
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+from backlink_spider.netsafety import AddressPolicy
+from backlink_spider.target import host_of
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+# Flags for a headless crawler: no background traffic to Google, no first-run UI. `--no-sandbox`
+# is added only when running as root (Chromium refuses to start otherwise).
+CHROMIUM_ARGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-gpu",
+    "--mute-audio",
+)
+
+
+class BrowserNotFound(RuntimeError):
+    """No Chromium could be found and the crawl needs one."""
+
+
+def playwright_chromium() -> str | None:
+    """Path of the Playwright-managed Chromium when it is installed, else None (no network use)."""
+    root = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
+    if not root.is_dir():
+        return None
+    candidates = sorted(root.glob("chromium-*/chrome-linux*/chrome"), reverse=True)
+    candidates += sorted(root.glob("chromium_headless_shell-*/chrome-*/headless_shell"), reverse=True)
+    for path in candidates:
+        if os.access(path, os.X_OK):
+            return str(path)
+    return None
+
+
+def find_browser(configured: str | None = None) -> tuple[str | None, str]:
+    """(executable path or None for Playwright's default, how it was found).
+
+    Raises BrowserNotFound with a one-line message when nothing usable exists.
+    """
+    if configured:
+        path = shutil.which(configured) or configured
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            raise BrowserNotFound(f"BROWSER_EXECUTABLE={configured!r} is not an executable file")
+        return path, "setting"
+    managed = playwright_chromium()
+    if managed:
+        return None, "playwright"
+    for name in SYSTEM_BROWSERS:
+        path = shutil.which(name)
+        if path:
+            return path, "system"
+    raise BrowserNotFound(
+        "rendering needs Chromium and none was found: run `playwright install chromium`, install "
+        "the `chromium` package, set BROWSER_EXECUTABLE, or use -a render=never"
+    )
+
+
+def launch_options(settings, executable: str | None) -> dict:  # noqa: ANN001
+    """PLAYWRIGHT_LAUNCH_OPTIONS for this crawl (user-given options win)."""
+    options = dict(settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"))
+    options.setdefault("headless", True)
+    args = list(options.get("args") or CHROMIUM_ARGS)
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--no-sandbox" not in args:
+        args.append("--no-sandbox")
+    options["args"] = args
+    if executable:
+        options.setdefault("executable_path", executable)
+    return options
+
+
+# Resource types never needed to find links and text.
+ABORTED_RESOURCE_TYPES = frozenset({"image", "media", "font"})
+
+
+class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
+    """scrapy-playwright's handler, with the crawler's rules applied to the browser's own
+    subrequests (which bypass Scrapy's middlewares): non-public addresses refused as for any
+    request, images/media/fonts and `RENDER_BLOCKED_HOSTS` aborted. Stats:
+    `render/subrequests_refused`, `render/subrequests_blocked`."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.policy = AddressPolicy.from_settings(crawler.settings)
+        self.blocked_hosts = tuple(h.lower() for h in crawler.settings.getlist("RENDER_BLOCKED_HOSTS"))
+        self.abort_request = self._abort_subrequest
+        self._crawler_stats = crawler.stats
+
+    async def _abort_subrequest(self, request) -> bool:  # noqa: ANN001
+        if request.resource_type in ABORTED_RESOURCE_TYPES:
+            self._crawler_stats.inc_value("render/subrequests_blocked")
+            return True
+        url = request.url
+        if url.startswith(("data:", "blob:")):
+            return False
+        host = host_of(url)
+        if any(host == h or host.endswith("." + h) for h in self.blocked_hosts):
+            self._crawler_stats.inc_value("render/subrequests_blocked")
+            return True
+        reason = await self.policy.url_refusal(url)
+        if reason:
+            self._crawler_stats.inc_value("render/subrequests_refused")
+            logger.warning("Refused browser subrequest %s: %s", url, reason)
+            return True
+        return False

@@ -1,0 +1,324 @@
+"""One walk over a parsed page: its visible text and its link elements, each with the part of the
+page it sits in (content, comment, nav, ...) and whether a reader can see it.
+
+Works the same on static HTML and on the rendered DOM snapshot (see render.py): the snapshot marks
+visibility computed by the browser in `data-bl-hidden` attributes, and inlines open shadow roots
+(`<bl-shadow-root>`) and same-origin iframes (`<bl-iframe>`), so this code never needs to know
+where the HTML came from beyond the `rendered` flag.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+import lxml.html
+from lxml import etree
+
+# Elements whose content is never visible text.
+SKIP_TAGS = frozenset(
+    {"script", "style", "noscript", "template", "svg", "math", "head", "title", "meta", "link",
+     "iframe", "object", "embed", "canvas", "select", "option", "textarea", "input"}
+)
+# Elements that break text into separate blocks (so words of two cells never run together).
+BLOCK_TAGS = frozenset(
+    {"address", "article", "aside", "blockquote", "br", "dd", "details", "dialog", "div", "dl", "dt",
+     "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
+     "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody",
+     "td", "tfoot", "th", "thead", "tr", "ul", "bl-shadow-root", "bl-iframe", "option", "button"}
+)
+
+POSITIONS = ("content", "comment", "nav", "header", "footer", "sidebar", "profile")
+
+_STYLE_HIDDEN = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*(hidden|collapse)"
+    r"|(?:^|;)\s*(left|top|text-indent)\s*:\s*-\d{4,}(px|em)?"
+    r"|(?:^|;)\s*(font-size|opacity)\s*:\s*0(\.0+)?\s*(px|em|%)?\s*(;|$)",
+    re.I,
+)
+_STYLE_VISIBLE = re.compile(r"visibility\s*:\s*visible", re.I)
+_TOKEN_SPLIT = re.compile(r"[\s]+")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _token_re(words: str) -> re.Pattern[str]:
+    return re.compile(rf"(?:^|[-_])(?:{words})(?:$|[-_])", re.I)
+
+
+_COMMENT = _token_re(r"comments?|comment-?list|commentlist|comment-?body|comment-?content|replies|"
+                     r"disqus_thread|disqus|respond|reply|responses")
+_NAV = _token_re(r"nav|navbar|navigation|menu|menubar|breadcrumbs?|pagination|skip-?links?")
+_HEADER = _token_re(r"header|masthead|site-?header|topbar|top-?bar|banner")
+_FOOTER = _token_re(r"footer|site-?footer|colophon|bottom-?bar|legal")
+_SIDEBAR = _token_re(r"sidebar|side-?bar|aside|widget-?area|widgets?|secondary|rail|right-?rail|related")
+_PROFILE = _token_re(r"profile|bio|user-?bio|author-?bio|p-note|h-card|vcard|about-?me|user-?info|"
+                     r"account-?header|linktree|links-?list")
+
+_ROLE_POSITION = {
+    "navigation": "nav",
+    "banner": "header",
+    "contentinfo": "footer",
+    "complementary": "sidebar",
+    "comment": "comment",
+}
+_ITEMTYPE_POSITION = (
+    (re.compile(r"schema\.org/(Comment|UserComments|Answer)\b"), "comment"),
+    (re.compile(r"schema\.org/(ProfilePage|Person)\b"), "profile"),
+    (re.compile(r"schema\.org/SiteNavigationElement\b"), "nav"),
+    (re.compile(r"schema\.org/WPHeader\b"), "header"),
+    (re.compile(r"schema\.org/WPFooter\b"), "footer"),
+    (re.compile(r"schema\.org/WPSideBar\b"), "sidebar"),
+)
+
+
+@dataclass
+class LinkElement:
+    """An `a[href]` or `area[href]` as found in the page (href not yet resolved)."""
+
+    href: str
+    text: str
+    rel: list[str]
+    position: str
+    hidden: bool
+    image_alt: str | None
+    has_image: bool
+    block: int  # index of the text block the link sits in (for its context snippet)
+    start: int  # offset of the link's text in the page text
+    end: int
+
+
+@dataclass
+class Segment:
+    """A run of visible text: `page_text[start:end]`, in one position, maybe inside a link."""
+
+    start: int
+    end: int
+    position: str
+    link: int | None  # index into `links`
+
+
+@dataclass
+class WalkedPage:
+    text: str = ""
+    segments: list[Segment] = field(default_factory=list)
+    links: list[LinkElement] = field(default_factory=list)
+    block_bounds: list[tuple[int, int]] = field(default_factory=list)
+
+    def block_text(self, index: int) -> str:
+        start, end = self.block_bounds[index]
+        return self.text[start:end]
+
+
+def parse_html(html: str) -> etree._Element | None:
+    """Parse HTML leniently; None when there is nothing to parse."""
+    if not html or not html.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        try:
+            return lxml.html.document_fromstring(html.encode("utf-8", "replace"))
+        except (etree.ParserError, ValueError):
+            return None
+
+
+def _tokens(el: etree._Element) -> list[str]:
+    return _TOKEN_SPLIT.split(f"{el.get('class') or ''} {el.get('id') or ''}".strip())
+
+
+def classify_position(el: etree._Element, inside_article: bool) -> str | None:
+    """The page part an element opens, or None when it opens none."""
+    tag = el.tag
+    role = (el.get("role") or "").lower()
+    if role in _ROLE_POSITION:
+        return _ROLE_POSITION[role]
+    itemtype = el.get("itemtype") or ""
+    if itemtype:
+        for pattern, position in _ITEMTYPE_POSITION:
+            if pattern.search(itemtype):
+                return position
+    tokens = [t for t in _tokens(el) if t]
+    if any(_COMMENT.search(t) for t in tokens):
+        return "comment"
+    if tag == "nav" or any(_NAV.search(t) for t in tokens):
+        return "nav"
+    if tag == "aside" or any(_SIDEBAR.search(t) for t in tokens):
+        return "sidebar"
+    if any(_PROFILE.search(t) for t in tokens):
+        return "profile"
+    # An article's own header/footer (byline, tags) is part of the content.
+    if not inside_article:
+        if tag == "header" or any(_HEADER.search(t) for t in tokens):
+            return "header"
+        if tag == "footer" or any(_FOOTER.search(t) for t in tokens):
+            return "footer"
+    if tag in ("main", "article"):
+        return "content"
+    return None
+
+
+def _static_hidden(el: etree._Element) -> bool | None:
+    """Visibility an element sets by its own attributes: True hidden, False visible, None inherit."""
+    if el.get("hidden") is not None or (el.get("aria-hidden") == "true" and el.tag in ("a", "area")):
+        return True
+    style = el.get("style")
+    if style:
+        if _STYLE_HIDDEN.search(style):
+            return True
+        if _STYLE_VISIBLE.search(style):
+            return False
+    if el.tag == "input" and (el.get("type") or "").lower() == "hidden":
+        return True
+    return None
+
+
+def _rendered_hidden(el: etree._Element) -> bool | None:
+    mark = el.get("data-bl-hidden")
+    if mark == "1":
+        return True
+    if mark == "0":
+        return False
+    return None
+
+
+def walk(root: etree._Element | None, *, rendered: bool, base_position: str = "content") -> WalkedPage:
+    """Walk the page once. Returns its visible text (blocks separated by newlines), the text
+    segments with their position and link, and every `a[href]`/`area[href]` element.
+
+    Iterative (an explicit stack), so a page nested 100,000 levels deep cannot overflow Python.
+    """
+    page = WalkedPage()
+    if root is None:
+        return page
+    body = root.find("body")
+    start = body if body is not None else root
+    hidden_of = _rendered_hidden if rendered else _static_hidden
+    parts: list[str] = []
+    length = 0
+    block_start = 0
+    link_stack: list[int] = []
+
+    def new_block() -> None:
+        nonlocal length, block_start
+        if length > block_start:
+            if parts[-1].endswith(" "):
+                parts[-1] = parts[-1][:-1]
+                length -= 1
+            page.block_bounds.append((block_start, length))
+            parts.append("\n")
+            length += 1
+        block_start = length
+
+    def emit(text: str, position: str, hidden: bool, link: int | None) -> None:
+        nonlocal length
+        if hidden:
+            return
+        text = _WHITESPACE.sub(" ", text)
+        if length == block_start or parts[-1].endswith(" "):
+            text = text.lstrip(" ")
+        if not text:
+            return
+        core = text.rstrip(" ")
+        if core:
+            lead = len(core) - len(core.lstrip(" "))
+            page.segments.append(Segment(length + lead, length + len(core), position, link))
+        parts.append(text)
+        length += len(text)
+
+    # Stack entries: ("open", element, position, hidden, in_article) | ("text", str, pos, hidden,
+    # link) | ("close", element, ...)
+    stack: list[tuple] = [("open", start, base_position, False, False)]
+    while stack:
+        entry = stack.pop()
+        kind = entry[0]
+        if kind == "text":
+            emit(entry[1], entry[2], entry[3], entry[4])
+            continue
+        if kind == "close":
+            el = entry[1]
+            if el.tag in BLOCK_TAGS:
+                new_block()
+            if el.tag in ("a", "area") and entry[2] is not None:
+                page.links[link_stack.pop()].end = length
+            continue
+        el, position, hidden, in_article = entry[1], entry[2], entry[3], entry[4]
+        tag = el.tag
+        if not isinstance(tag, str):  # comments, processing instructions
+            continue
+        tag = tag.lower()
+        own = hidden_of(el)
+        if own is True:
+            hidden = True
+        elif own is False and rendered:
+            # Only the browser knows that `visibility:visible` re-shows a child of a
+            # visibility:hidden parent (and nothing re-shows one of a display:none parent).
+            hidden = False
+        opened = classify_position(el, in_article)
+        if opened is not None:
+            position = opened
+        if tag in ("article", "main"):
+            in_article = True
+        if tag in SKIP_TAGS:
+            continue
+        link_index = None
+        if tag in ("a", "area") and el.get("href") is not None:
+            link_index = len(page.links)
+            alt, has_image = _image_of(el)
+            page.links.append(
+                LinkElement(
+                    href=el.get("href") or "",
+                    # a hidden link's text is not in the page text: take it from the element
+                    text=" ".join(el.text_content().split()) if hidden else "",
+                    rel=(el.get("rel") or "").lower().split(),
+                    position=position,
+                    hidden=hidden,
+                    image_alt=alt,
+                    has_image=has_image,
+                    block=-1,
+                    start=length,
+                    end=length,
+                )
+            )
+            if tag == "area":
+                page.links[link_index].image_alt = el.get("alt")
+        current_link = link_index if link_index is not None else (link_stack[-1] if link_stack else None)
+        if tag in BLOCK_TAGS:
+            new_block()
+        items: list[tuple] = []
+        if el.text:
+            items.append(("text", el.text, position, hidden, current_link))
+        for child in el:
+            items.append(("open", child, position, hidden, in_article))
+            if child.tail:
+                items.append(("text", child.tail, position, hidden, current_link))
+        items.append(("close", el, link_index))
+        if link_index is not None:
+            link_stack.append(link_index)
+        stack.extend(reversed(items))
+    new_block()
+    page.text = "".join(parts)
+    _finish_links(page)
+    return page
+
+
+def _image_of(el: etree._Element) -> tuple[str | None, bool]:
+    for img in el.iter("img"):
+        return img.get("alt"), True
+    return None, False
+
+
+def block_of(page: WalkedPage, start: int, empty: bool = False) -> int:
+    """Index of the text block at offset `start` (-1 when the page has no text). An empty run
+    (an image link) at a block boundary belongs to the block before it."""
+    starts = [b[0] for b in page.block_bounds]
+    index = (bisect.bisect_left if empty else bisect.bisect_right)(starts, start) - 1
+    return max(index, 0) if starts else -1
+
+
+def _finish_links(page: WalkedPage) -> None:
+    """Fill each link's anchor text and the block it sits in from the page text."""
+    for link in page.links:
+        if not link.hidden:
+            link.text = page.text[link.start : link.end].strip()
+        link.block = block_of(page, link.start, empty=link.start == link.end)

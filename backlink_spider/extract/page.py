@@ -1,0 +1,226 @@
+"""Extraction entry point: a page snapshot in, everything the crawl reports about it out.
+
+Pure functions, no Scrapy: `extract_page(PageSnapshot(url, html), target, matcher)`.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from backlink_spider.extract.dom import LinkElement, WalkedPage, block_of, parse_html, walk
+from backlink_spider.extract.signals import classify_source, head_signals, robots_flags
+from backlink_spider.matching import BrandMatcher
+from backlink_spider.target import Target, host_of, registered_domain
+from backlink_spider.urls import absolute_url, unwrap_redirect
+
+SNIPPET_CHARS = 90
+CONTEXT_CHARS = 120
+
+
+@dataclass
+class PageSnapshot:
+    """What the crawler saw: static HTML, or the rendered DOM serialised by render.SNAPSHOT_JS."""
+
+    url: str
+    html: str
+    rendered: bool = False
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+
+
+@dataclass
+class TargetLink:
+    """A link element pointing at the target."""
+
+    target_url: str
+    anchor_text: str
+    rel: list[str]
+    link_type: str  # text | image | redirect
+    image_alt: str | None
+    wrapper_url: str | None
+    position: str
+    hidden: bool
+    context: str
+
+
+@dataclass
+class BrandMention:
+    term: str
+    matched_text: str
+    snippet: str
+    form: str
+    position: str
+    linked: bool
+    occurrence: int
+
+
+@dataclass
+class OutLink:
+    """Any http(s) link on the page, resolved (for following and for link checks)."""
+
+    url: str
+    anchor_text: str
+    internal: bool
+    hidden: bool
+    nofollow: bool
+
+
+@dataclass
+class PageExtraction:
+    title: str | None
+    canonical_url: str | None
+    lang: str | None
+    meta_robots: str | None
+    x_robots_tag: str | None
+    indexable: bool
+    follow: bool
+    source_type: str
+    evidence: list[str]
+    backlinks: list[TargetLink]
+    mentions: list[BrandMention]
+    links: list[OutLink]
+    text: str
+
+    @property
+    def unlinked(self) -> bool:
+        """The page names the brand but has no link at all to the target."""
+        return bool(self.mentions) and not self.backlinks
+
+    @property
+    def internal_links(self) -> int:
+        return sum(1 for link in self.links if link.internal)
+
+    @property
+    def external_links(self) -> int:
+        return sum(1 for link in self.links if not link.internal)
+
+
+def _base_url(root, url: str) -> str:  # noqa: ANN001
+    if root is not None:
+        base = root.xpath("//base/@href")
+        if base:
+            resolved = absolute_url(str(base[0]), url)
+            if resolved:
+                return resolved
+    return url
+
+
+def _window(walked: WalkedPage, start: int, end: int, chars: int) -> str:
+    """Words around text[start:end] within its text block, cut at word boundaries."""
+    block = block_of(walked, start, empty=start == end)
+    lo, hi = walked.block_bounds[block] if block >= 0 else (0, len(walked.text))
+    text = walked.text
+    left = max(lo, start - chars)
+    right = min(hi, end + chars)
+    if left > lo:
+        space = text.find(" ", left, start)
+        left = space + 1 if space != -1 else left
+    if right < hi:
+        space = text.rfind(" ", end, right)
+        right = space if space != -1 else right
+    snippet = " ".join(text[left:right].split())
+    return ("… " if left > lo else "") + snippet + (" …" if right < hi else "")
+
+
+def _link_type(element: LinkElement, wrapped: bool) -> str:
+    if wrapped:
+        return "redirect"
+    if element.has_image and not element.text:
+        return "image"
+    return "text"
+
+
+def _context(walked: WalkedPage, element: LinkElement) -> str:
+    if element.block < 0 or element.hidden:
+        return element.text
+    return _window(walked, element.start, element.end, CONTEXT_CHARS)
+
+
+def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) -> PageExtraction:
+    """Links, target links, brand mentions and page signals of one page snapshot."""
+    root = parse_html(snapshot.html)
+    walked = walk(root, rendered=snapshot.rendered)
+    base = _base_url(root, snapshot.url)
+    page_site = registered_domain(host_of(snapshot.url))
+    on_target = target.owns(snapshot.url)
+
+    links: list[OutLink] = []
+    backlinks: list[TargetLink] = []
+    target_link_indexes: set[int] = set()
+    for index, element in enumerate(walked.links):
+        url = absolute_url(element.href, base)
+        if url is None:
+            continue
+        host = host_of(url)
+        if not host:
+            continue
+        links.append(
+            OutLink(
+                url=url,
+                anchor_text=element.text,
+                internal=registered_domain(host) == page_site,
+                hidden=element.hidden,
+                nofollow="nofollow" in element.rel,
+            )
+        )
+        destination = unwrap_redirect(url)
+        final = destination or url
+        if on_target or not target.owns(final):
+            continue
+        target_link_indexes.add(index)
+        backlinks.append(
+            TargetLink(
+                target_url=final,
+                anchor_text=element.text,
+                rel=element.rel,
+                link_type=_link_type(element, destination is not None),
+                image_alt=element.image_alt,
+                wrapper_url=url if destination else None,
+                position=element.position,
+                hidden=element.hidden,
+                context=_context(walked, element),
+            )
+        )
+
+    mentions: list[BrandMention] = []
+    if not on_target:
+        starts = [segment.start for segment in walked.segments]
+        counts: dict[str, int] = {}
+        for match in matcher.find(walked.text):
+            i = bisect.bisect_right(starts, match.start) - 1
+            segment = walked.segments[i] if i >= 0 else None
+            key = match.term.lower()
+            counts[key] = counts.get(key, 0) + 1
+            mentions.append(
+                BrandMention(
+                    term=match.term,
+                    matched_text=match.matched_text,
+                    snippet=_window(walked, match.start, match.end, SNIPPET_CHARS),
+                    form=match.form,
+                    position=segment.position if segment else "content",
+                    linked=bool(segment and segment.link in target_link_indexes),
+                    occurrence=counts[key],
+                )
+            )
+
+    signals = head_signals(root, snapshot.url)
+    x_robots = snapshot.headers.get("x-robots-tag")
+    indexable, follow = robots_flags(signals.meta_robots, x_robots)
+    positions = {m.position for m in mentions} | {b.position for b in backlinks}
+    source_type, evidence = classify_source(root, snapshot.url, signals, positions)
+    return PageExtraction(
+        title=signals.title,
+        canonical_url=signals.canonical_url,
+        lang=signals.lang,
+        meta_robots=signals.meta_robots,
+        x_robots_tag=x_robots,
+        indexable=indexable,
+        follow=follow,
+        source_type=source_type,
+        evidence=evidence,
+        backlinks=backlinks,
+        mentions=mentions,
+        links=links,
+        text=walked.text,
+    )

@@ -1,0 +1,213 @@
+"""Page signals from the document head and markup: title, canonical, robots, language, and the
+kind of page (forum thread, blog post, ...) with the evidence that decided it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import orjson
+from lxml import etree
+
+SOURCE_TYPES = (
+    "forum_thread", "blog_post", "blog_comment", "directory", "social_profile", "news_article",
+    "qna", "wiki", "other",
+)
+
+
+@dataclass
+class HeadSignals:
+    title: str | None = None
+    canonical_url: str | None = None
+    meta_robots: str | None = None
+    lang: str | None = None
+    generator: str | None = None
+    author: str | None = None
+    schema_types: list[str] = field(default_factory=list)
+    og_type: str | None = None
+
+
+def _first(root: etree._Element, xpath: str) -> str | None:
+    found = root.xpath(xpath)
+    if not found:
+        return None
+    value = found[0] if isinstance(found[0], str) else found[0].text_content()
+    value = " ".join(str(value).split())
+    return value or None
+
+
+def head_signals(root: etree._Element | None, base_url: str) -> HeadSignals:
+    """Read the head of a parsed page (robots directives of all `robots`/`googlebot` metas joined)."""
+    signals = HeadSignals()
+    if root is None:
+        return signals
+    signals.title = _first(root, "//title")
+    canonical = _first(root, "//link[contains(concat(' ', normalize-space(translate(@rel,"
+                             "'CANOIL','canoil')), ' '), ' canonical ')]/@href")
+    if canonical:
+        signals.canonical_url = urljoin(base_url, canonical)
+    robots = [
+        " ".join(v.split()).lower()
+        for v in root.xpath("//meta[translate(@name,'ROBTSGOLE','robtsgole')='robots' or "
+                            "translate(@name,'ROBTSGOLE','robtsgole')='googlebot']/@content")
+    ]
+    signals.meta_robots = ", ".join(r for r in robots if r) or None
+    signals.lang = _first(root, "/html/@lang") or _first(root, "//meta[@http-equiv='content-language']/@content")
+    signals.generator = _first(root, "//meta[translate(@name,'GENERATOR','generator')='generator']/@content")
+    signals.og_type = _first(root, "//meta[@property='og:type']/@content")
+    signals.author = _first(root, "//meta[@name='author']/@content")
+    signals.schema_types = schema_types(root)
+    return signals
+
+
+def schema_types(root: etree._Element) -> list[str]:
+    """schema.org types the page declares, from microdata `itemtype` and JSON-LD `@type`."""
+    found: list[str] = []
+    for itemtype in root.xpath("//@itemtype"):
+        for url in str(itemtype).split():
+            found.append(url.rstrip("/").rsplit("/", 1)[-1])
+    for script in root.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = orjson.loads((script.text or "").strip() or "null")
+        except orjson.JSONDecodeError:
+            continue
+        stack = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                kind = node.get("@type")
+                for t in kind if isinstance(kind, list) else [kind]:
+                    if isinstance(t, str):
+                        found.append(t.rsplit("/", 1)[-1])
+                stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+    return list(dict.fromkeys(found))
+
+
+_VALUED_DIRECTIVES = frozenset({"max-snippet", "max-image-preview", "max-video-preview", "unavailable_after"})
+# Agents whose X-Robots-Tag directives decide indexability: search engines' common denominator.
+_OUR_AGENTS = frozenset({"googlebot", "bingbot", "*", "robots"})
+
+
+def robots_flags(meta_robots: str | None, x_robots_tag: str | None) -> tuple[bool, bool]:
+    """(indexable, follow) from the meta robots and X-Robots-Tag directives.
+
+    X-Robots-Tag values scoped to another bot (`otherbot: noindex`) are ignored.
+    """
+    directives: set[str] = set()
+    for value in (meta_robots, x_robots_tag):
+        for part in (value or "").lower().split(","):
+            name, scoped, rest = part.partition(":")
+            name = name.strip()
+            if scoped and name not in _VALUED_DIRECTIVES:
+                if name not in _OUR_AGENTS:
+                    continue  # a directive for another crawler
+                part = rest
+            directives.add(part.strip())
+    indexable = not ({"noindex", "none"} & directives)
+    follow = not ({"nofollow", "none"} & directives)
+    return indexable, follow
+
+
+# --- source type --------------------------------------------------------------------------------
+
+_GENERATORS = (
+    (re.compile(r"discourse", re.I), "forum_thread", "generator:discourse"),
+    (re.compile(r"phpbb", re.I), "forum_thread", "generator:phpbb"),
+    (re.compile(r"vbulletin", re.I), "forum_thread", "generator:vbulletin"),
+    (re.compile(r"xenforo", re.I), "forum_thread", "generator:xenforo"),
+    (re.compile(r"mybb|smf|simple machines|invision|nodebb|flarum", re.I), "forum_thread", "generator:forum"),
+    (re.compile(r"mediawiki|dokuwiki|confluence", re.I), "wiki", "generator:wiki"),
+    (re.compile(r"wordpress|ghost|blogger|hugo|jekyll|medium|substack|typepad|hexo", re.I), "blog_post",
+     "generator:blog"),
+)
+_SCHEMA = (
+    ("DiscussionForumPosting", "forum_thread"),
+    ("QAPage", "qna"),
+    ("Question", "qna"),
+    ("ProfilePage", "social_profile"),
+    ("NewsArticle", "news_article"),
+    ("ReportageNewsArticle", "news_article"),
+    ("AnalysisNewsArticle", "news_article"),
+    ("BlogPosting", "blog_post"),
+    ("ItemList", "directory"),
+    ("CollectionPage", "directory"),
+)
+_MARKUP = (
+    ("//*[@id='disqus_thread']", "comments:disqus"),
+    ("//*[contains(concat(' ', @class, ' '), ' comment-list ') or contains(concat(' ', @class, ' '),"
+     " ' commentlist ') or @id='comments']", "comments:wordpress"),
+)
+_FORUM_MARKUP = (
+    ("//*[contains(@class, 'topic-post') or contains(@class, 'topic-body')]", "markup:discourse"),
+    ("//*[contains(concat(' ', @class, ' '), ' postbody ') or contains(@class, 'phpbb')]", "markup:phpbb"),
+    ("//*[contains(@class, 'postbitlegacy') or contains(@id, 'vbulletin') or starts-with(@id, 'post_message_')]",
+     "markup:vbulletin"),
+    ("//*[contains(@class, 'message--post') or contains(@class, 'block-body js-replyNewMessageContainer')"
+     " or contains(@data-template, 'thread_view')]", "markup:xenforo"),
+)
+_URL_PATTERNS = (
+    (re.compile(r"/(t|topic|topics|thread|threads|forum|forums|viewtopic\.php|showthread\.php|"
+                r"community|discussion|discussions)(/|$|\?|\.)", re.I), "forum_thread"),
+    (re.compile(r"/(questions|q|answers)/\d+", re.I), "qna"),
+    (re.compile(r"/(wiki)/", re.I), "wiki"),
+    (re.compile(r"^/(@[\w.-]+|u|user|users|profile|people|in)(/|$)", re.I), "social_profile"),
+    (re.compile(r"/(directory|listings?|catalog|companies|tools|best-[\w-]+)(/|$)", re.I), "directory"),
+    (re.compile(r"/(news|press)/|/\d{4}/\d{2}/\d{2}/", re.I), "news_article"),
+    (re.compile(r"/(blog|posts?)/|/\d{4}/\d{2}/[\w-]+", re.I), "blog_post"),
+)
+
+
+def classify_source(
+    root: etree._Element | None, url: str, signals: HeadSignals, mention_positions: set[str]
+) -> tuple[str, list[str]]:
+    """The kind of page and the evidence, strongest evidence first.
+
+    `mention_positions`: positions of the target's links and brand mentions on the page; a blog
+    post whose only mentions are in its comments is a `blog_comment` source.
+    """
+    evidence: list[str] = []
+    kind: str | None = None
+
+    def decide(candidate: str, why: str) -> None:
+        nonlocal kind
+        evidence.append(why)
+        if kind is None:
+            kind = candidate
+
+    types = set(signals.schema_types)
+    for schema, candidate in _SCHEMA:
+        if schema in types:
+            decide(candidate, f"schema:{schema}")
+    if signals.generator:
+        for pattern, candidate, why in _GENERATORS:
+            if pattern.search(signals.generator):
+                decide(candidate, why)
+                break
+    has_comments = False
+    if root is not None:
+        for xpath, why in _FORUM_MARKUP:
+            if root.xpath(xpath):
+                decide("forum_thread", why)
+                break
+        for xpath, why in _MARKUP:
+            if root.xpath(xpath):
+                evidence.append(why)
+                has_comments = True
+                break
+    if signals.og_type == "article" and kind is None:
+        evidence.append("og:article")
+    path = urlsplit(url).path or "/"
+    for pattern, candidate in _URL_PATTERNS:
+        if pattern.search(path):
+            decide(candidate, f"url:{candidate}")
+            break
+    if kind is None and signals.og_type == "article":
+        kind = "blog_post"
+    kind = kind or "other"
+    if kind == "blog_post" and has_comments and mention_positions and mention_positions <= {"comment"}:
+        kind = "blog_comment"
+        evidence.insert(0, "mentions-only-in-comments")
+    return kind, evidence

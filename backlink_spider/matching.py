@@ -1,0 +1,163 @@
+"""Brand-mention matching: every brand term found in one pass over a page's visible text.
+
+An Aho-Corasick automaton (pyahocorasick) holds all brand terms, exclusion phrases and context
+terms; one scan of the text yields all of them. Matches must sit on Unicode word boundaries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ahocorasick
+
+_BRAND, _DOMAIN, _EXCLUDE, _CONTEXT = "brand", "domain", "exclude", "context"
+
+
+@dataclass(frozen=True)
+class TermMatch:
+    """One brand occurrence: `text[start:end] == matched_text`."""
+
+    term: str
+    matched_text: str
+    start: int
+    end: int
+    form: str  # name | domain | email | url
+
+
+def _lower_same_length(text: str) -> str:
+    """`text.lower()`, keeping offsets: characters whose lower case is longer stay as they are."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum()
+
+
+class BrandMatcher:
+    """Finds brand terms in text.
+
+    `terms`: brand names (matched case-insensitively unless `case_sensitive`); `domains`: domain
+    forms of the target (`acme.com`), always case-insensitive and also found inside e-mail
+    addresses and URLs; `exclude`: phrases inside which a brand occurrence does not count;
+    `context`: when given, a page's matches count only if one of these appears on the page.
+    """
+
+    def __init__(
+        self,
+        terms: tuple[str, ...],
+        domains: tuple[str, ...] = (),
+        *,
+        case_sensitive: bool = False,
+        exclude: tuple[str, ...] = (),
+        context: tuple[str, ...] = (),
+    ) -> None:
+        self.terms = tuple(terms)
+        self.domains = tuple(domains)
+        self.case_sensitive = case_sensitive
+        self.exclude = tuple(exclude)
+        self.context = tuple(context)
+        # Two automatons: one over the text as it is (case-sensitive brand terms), one over its
+        # lower-cased copy (everything else). Only built when they have something to find.
+        self._exact = ahocorasick.Automaton() if case_sensitive and terms else None
+        self._folded = ahocorasick.Automaton()
+        entries: dict[str, list[tuple[str, str]]] = {}
+        for term in terms:
+            if case_sensitive:
+                self._exact.add_word(term, [(_BRAND, term)])  # type: ignore[union-attr]
+            else:
+                entries.setdefault(term.lower(), []).append((_BRAND, term))
+        for domain in domains:
+            entries.setdefault(domain.lower(), []).append((_DOMAIN, domain))
+        for phrase in exclude:
+            entries.setdefault(phrase.lower(), []).append((_EXCLUDE, phrase))
+        for word in context:
+            entries.setdefault(word.lower(), []).append((_CONTEXT, word))
+        for key, value in entries.items():
+            self._folded.add_word(key, value)
+        if self._exact is not None:
+            self._exact.make_automaton()
+        if entries:
+            self._folded.make_automaton()
+        self._folded_ready = bool(entries)
+
+    def find(self, text: str) -> list[TermMatch]:
+        """All counting brand occurrences in `text`, in order of position."""
+        raw: list[tuple[int, int, str, str]] = []  # start, end, kind, term
+        if self._folded_ready:
+            folded = _lower_same_length(text)
+            for end_index, values in self._folded.iter(folded):
+                for kind, term in values:
+                    start = end_index - len(term) + 1
+                    raw.append((start, end_index + 1, kind, term))
+        if self._exact is not None:
+            for end_index, values in self._exact.iter(text):
+                for kind, term in values:
+                    raw.append((end_index - len(term) + 1, end_index + 1, kind, term))
+
+        excluded: list[tuple[int, int]] = []
+        context_seen = not self.context
+        candidates: list[tuple[int, int, str, str]] = []
+        for start, end, kind, term in raw:
+            if kind == _DOMAIN:
+                if _domain_boundary(text, start, end):
+                    candidates.append((start, end, kind, term))
+            elif _word_boundary(text, start, end):
+                if kind == _EXCLUDE:
+                    excluded.append((start, end))
+                elif kind == _CONTEXT:
+                    context_seen = True
+                else:
+                    candidates.append((start, end, kind, term))
+        if not context_seen:
+            return []
+        candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
+        matches: list[TermMatch] = []
+        last_end = -1
+        for start, end, kind, term in candidates:
+            if start < last_end:  # overlaps a longer match already taken ("acme" in "acme.com")
+                continue
+            if any(s <= start and end <= e for s, e in excluded):
+                continue
+            form = _domain_form(text, start, end) if kind == _DOMAIN else "name"
+            matches.append(TermMatch(term, text[start:end], start, end, form))
+            last_end = end
+        return matches
+
+
+def _word_boundary(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not _is_word_char(before) and not _is_word_char(after)
+
+
+def _domain_boundary(text: str, start: int, end: int) -> bool:
+    """A domain form is a whole host: `www.acme.com`, `x@acme.com` and `acme.com/path` count;
+    `notacme.com` and `acme.com.evil.net` do not."""
+    before = text[start - 1] if start > 0 else " "
+    if _is_word_char(before) or before == "-":
+        return False
+    rest = text[end : end + 2]
+    if not rest:
+        return True
+    if _is_word_char(rest[0]) or rest[0] == "-":
+        return False
+    if rest[0] == "." and len(rest) > 1 and _is_word_char(rest[1]):
+        return False  # acme.com.evil.net
+    return True
+
+
+def _domain_form(text: str, start: int, end: int) -> str:
+    """How a domain-form mention is written: inside an e-mail address, inside a URL, or bare."""
+    i = start
+    while i > 0 and (text[i - 1].isalnum() or text[i - 1] in ".-_+%@/:"):
+        i -= 1
+    prefix = text[i:start]
+    after = text[end : end + 1]
+    if "@" in prefix and "/" not in prefix:
+        return "email"
+    if "://" in prefix or prefix.lower().startswith("www.") or after in ("/", "?", "#", ":"):
+        return "url"
+    return "domain"

@@ -1,0 +1,137 @@
+"""Record definitions: the single source of truth for what a crawl writes.
+
+Every record is a dataclass; `type` names its dataset, and the first five fields are common to all.
+The README's field table and the schema files are generated from / checked against these classes.
+When a field changes, bump SCHEMA_VERSION.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+
+SCHEMA_VERSION = 1
+
+
+def utc_now() -> str:
+    """Current time, UTC, ISO 8601 with seconds and a `Z`."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def record_id(*identity: object) -> str:
+    """Stable id of a record from the values that identify it (the same across crawls)."""
+    text = "\x1f".join("" if part is None else str(part) for part in identity)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(kw_only=True)
+class Record:
+    """Fields common to every record."""
+
+    type: str = field(init=False, default="")
+    schema_version: int = field(init=False, default=SCHEMA_VERSION)
+    record_id: str = ""
+    crawl_id: str
+    crawled_at: str
+
+    TYPE = ""
+
+    def __post_init__(self) -> None:
+        self.type = self.TYPE
+        if not self.record_id:
+            self.record_id = record_id(self.TYPE, *self.identity())
+
+    def identity(self) -> tuple[object, ...]:
+        """The values that make two records the same record."""
+        raise NotImplementedError
+
+
+@dataclass(kw_only=True)
+class Page(Record):
+    """One fetched page (also one that failed: then `error` says why)."""
+
+    TYPE = "page"
+    url: str
+    status: int | None
+    rendered: bool
+    title: str | None = None
+    render_reason: str | None = None
+    error: str | None = None
+    final_url: str | None = None
+    depth: int = 0
+    canonical_url: str | None = None
+    lang: str | None = None
+    meta_robots: str | None = None
+    x_robots_tag: str | None = None
+    indexable: bool = True
+    follow: bool = True
+    outbound_links: int = 0
+    external_links: int = 0
+    internal_links: int = 0
+    source_type: str = "other"
+    evidence: list[str] = field(default_factory=list)
+    backlinks: int = 0
+    mentions: int = 0
+
+    def identity(self) -> tuple[object, ...]:
+        from backlink_spider.urls import url_key
+
+        return (url_key(self.url),)
+
+
+@dataclass(kw_only=True)
+class Backlink(Record):
+    """One link element on a crawled page that points at the target."""
+
+    TYPE = "backlink"
+    source_url: str
+    target_url: str
+    anchor_text: str
+    rel: list[str]
+    nofollow: bool = False
+    ugc: bool = False
+    sponsored: bool = False
+    source_domain: str = ""
+    target_domain: str = ""
+    link_type: str = "text"
+    image_alt: str | None = None
+    wrapper_url: str | None = None
+    position: str = "content"
+    hidden: bool = False
+    context: str = ""
+    rendered: bool = False
+
+    def identity(self) -> tuple[object, ...]:
+        from backlink_spider.urls import url_key
+
+        return (url_key(self.source_url), url_key(self.target_url), self.anchor_text, self.position)
+
+
+@dataclass(kw_only=True)
+class Mention(Record):
+    """One occurrence of a brand term in a page's visible text."""
+
+    TYPE = "mention"
+    source_url: str
+    term: str
+    matched_text: str
+    snippet: str
+    form: str = "name"
+    position: str = "content"
+    linked: bool = False
+    unlinked: bool = True
+    occurrence: int = 0
+
+    def identity(self) -> tuple[object, ...]:
+        from backlink_spider.urls import url_key
+
+        return (url_key(self.source_url), self.term.lower(), self.occurrence)
+
+
+RECORD_TYPES: dict[str, type[Record]] = {cls.TYPE: cls for cls in (Page, Backlink, Mention)}
+
+
+def field_names(cls: type[Record]) -> list[str]:
+    """Output field names of a record class, in order."""
+    return [f.name for f in fields(cls)]

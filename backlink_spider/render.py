@@ -1,0 +1,213 @@
+"""Rendering: when a page goes through Chromium (the render policy), how it is driven there
+(bounded interaction), and how its live DOM is snapshotted for extraction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+from scrapy_playwright.page import PageMethod
+
+from backlink_spider.extract.dom import parse_html, walk
+
+RENDER_MODES = ("auto", "always", "never")
+
+# The page script: scrolls and clicks within bounds, then serialises the DOM with open shadow
+# roots (<bl-shadow-root>), same-origin iframes (<bl-iframe>) and computed visibility
+# (data-bl-hidden="1" where an element becomes hidden, "0" where it becomes visible again).
+SNAPSHOT_JS = r"""
+async (opts) => {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const started = Date.now();
+  const inBudget = () => Date.now() - started < opts.budgetMs;
+  const root = () => document.scrollingElement || document.documentElement;
+  for (let i = 0; i < opts.scrollSteps && inBudget(); i++) {
+    const before = root().scrollHeight;
+    window.scrollBy(0, window.innerHeight);
+    await sleep(opts.scrollPauseMs);
+    const el = root();
+    if (el.scrollTop + window.innerHeight >= el.scrollHeight - 2 && el.scrollHeight === before) break;
+  }
+  let clicks = 0;
+  for (const selector of opts.clickSelectors) {
+    while (clicks < opts.maxClicks && inBudget()) {
+      const button = Array.from(document.querySelectorAll(selector)).find(
+        (b) => !b.disabled && b.getClientRects().length > 0 && !b.dataset.blClicked);
+      if (!button) break;
+      button.dataset.blClicked = "1";
+      button.click();
+      clicks++;
+      await sleep(opts.clickPauseMs);
+    }
+  }
+  window.scrollTo(0, 0);
+
+  const VOID = new Set(["AREA", "BASE", "BR", "COL", "EMBED", "HR", "IMG", "INPUT", "LINK", "META",
+                        "SOURCE", "TRACK", "WBR"]);
+  const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const escAttr = (s) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;");
+  const out = [];
+  const state = (el, parentHidden, gone) => {
+    // returns [hidden, gone]: `gone` = nothing below can be visible (display:none, opacity 0)
+    if (gone) return [true, true];
+    const view = el.ownerDocument.defaultView;
+    if (!view) return [parentHidden, false];
+    const cs = view.getComputedStyle(el);
+    if (cs.display === "none" || cs.opacity === "0") return [true, true];
+    if (cs.visibility !== "visible") return [true, false];
+    const tag = el.tagName;
+    if (tag === "A" || cs.position !== "static" || parseFloat(cs.textIndent) < -999) {
+      const r = el.getBoundingClientRect();
+      const sx = view.scrollX, sy = view.scrollY;
+      if (r.right + sx <= 0 || r.bottom + sy <= 0 || parseFloat(cs.textIndent) < -999) return [true, true];
+      if (tag === "A" && (r.width === 0 || r.height === 0)) {
+        const shown = Array.from(el.querySelectorAll("*")).some((c) => {
+          const cr = c.getBoundingClientRect(); return cr.width > 0 && cr.height > 0; });
+        if (!shown) return [true, true];
+      }
+    }
+    return [false, false];
+  };
+  const serialiseChildren = (node, hidden, gone) => {
+    for (const child of node.childNodes) serialise(child, hidden, gone);
+  };
+  const serialise = (node, parentHidden, gone) => {
+    if (node.nodeType === Node.TEXT_NODE) { out.push(esc(node.data)); return; }
+    if (node.nodeType !== Node.ELEMENT_NODE) return;
+    const tag = node.tagName;
+    if (tag === "STYLE" || tag === "NOSCRIPT" || tag === "TEMPLATE") return;
+    if (tag === "SCRIPT") {
+      if ((node.type || "").toLowerCase() === "application/ld+json") out.push(
+        '<script type="application/ld+json">' + esc(node.textContent) + "</script>");
+      return;
+    }
+    const [hidden, goneHere] = node.closest && node.closest("head") ? [false, false]
+      : state(node, parentHidden, gone);
+    const name = tag.toLowerCase();
+    if (tag === "IFRAME") {
+      let doc = null;
+      try { doc = node.contentDocument; } catch (e) { doc = null; }
+      if (doc && doc.body) {
+        out.push('<bl-iframe src="' + escAttr(node.src || "") + '"' +
+                 (hidden !== parentHidden ? ' data-bl-hidden="' + (hidden ? 1 : 0) + '"' : "") + ">");
+        serialise(doc.body, hidden, goneHere);
+        out.push("</bl-iframe>");
+      }
+      return;
+    }
+    out.push("<" + name);
+    for (const attr of node.attributes) {
+      if (attr.name === "data-bl-hidden" || attr.name === "data-bl-clicked") continue;
+      let value = attr.value;
+      if ((tag === "A" || tag === "AREA") && attr.name === "href" && typeof node.href === "string") value = node.href;
+      out.push(" " + attr.name + '="' + escAttr(value) + '"');
+    }
+    if (hidden !== parentHidden) out.push(' data-bl-hidden="' + (hidden ? 1 : 0) + '"');
+    out.push(">");
+    if (VOID.has(tag)) return;
+    if (node.shadowRoot) {
+      out.push("<bl-shadow-root>");
+      serialiseChildren(node.shadowRoot, hidden, goneHere);
+      out.push("</bl-shadow-root>");
+    }
+    serialiseChildren(node, hidden, goneHere);
+    out.push("</" + name + ">");
+  };
+  serialise(document.documentElement, false, false);
+  return {html: "<!DOCTYPE html>" + out.join(""), url: location.href, clicks: clicks};
+}
+"""
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How a page is driven in the browser. All bounds come from settings (see settings.py)."""
+
+    wait_for_network_idle_ms: int = 5000
+    scroll_steps: int = 8
+    scroll_pause_ms: int = 150
+    click_selectors: tuple[str, ...] = ()
+    max_clicks: int = 5
+    click_pause_ms: int = 300
+    budget_ms: int = 15000
+
+    @classmethod
+    def from_settings(cls, settings) -> RenderOptions:  # noqa: ANN001
+        return cls(
+            wait_for_network_idle_ms=settings.getint("RENDER_NETWORK_IDLE_TIMEOUT_MS"),
+            scroll_steps=settings.getint("RENDER_SCROLL_STEPS"),
+            scroll_pause_ms=settings.getint("RENDER_SCROLL_PAUSE_MS"),
+            click_selectors=tuple(settings.getlist("RENDER_CLICK_SELECTORS")),
+            max_clicks=settings.getint("RENDER_MAX_CLICKS"),
+            click_pause_ms=settings.getint("RENDER_CLICK_PAUSE_MS"),
+            budget_ms=settings.getint("RENDER_PAGE_BUDGET_MS"),
+        )
+
+    def page_methods(self) -> list[PageMethod]:
+        """The scrapy-playwright page methods: wait for the network to go quiet (capped), then
+        interact and snapshot. The snapshot is the last method's `.result`."""
+        return [
+            PageMethod("wait_for_load_state", "networkidle", timeout=self.wait_for_network_idle_ms),
+            PageMethod(
+                "evaluate",
+                SNAPSHOT_JS,
+                {
+                    "scrollSteps": self.scroll_steps,
+                    "scrollPauseMs": self.scroll_pause_ms,
+                    "clickSelectors": list(self.click_selectors),
+                    "maxClicks": self.max_clicks,
+                    "clickPauseMs": self.click_pause_ms,
+                    "budgetMs": self.budget_ms,
+                },
+            ),
+        ]
+
+
+# --- the render policy (render=auto) --------------------------------------------------------
+
+_APP_ROOT_IDS = ("app", "root", "__next", "__nuxt", "svelte", "main-app", "application", "ember-app")
+_LOADING = re.compile(r"^\s*(loading|please wait|fetching)\b", re.I)
+_LOADING_CLASS = re.compile(r"(?:^|[\s_-])(loading|spinner|skeleton|placeholder)(?:$|[\s_-])", re.I)
+_ENABLE_JS = re.compile(r"enable\s+javascript|javascript\s+(is\s+)?(required|disabled)|requires\s+javascript", re.I)
+THIN_TEXT_CHARS = 200
+
+
+def _empty(el: etree._Element) -> bool:
+    return not " ".join(el.text_content().split()) and not len(el)
+
+
+def render_reason(html: str) -> str | None:
+    """Why the static HTML of a page needs a browser to show its content, or None.
+
+    Reasons: `empty-app-root` (an SPA mount node with nothing in it), `noscript-requires-js`,
+    `loading-placeholder` (content announced as loading), `custom-elements` (elements that carry
+    shadow DOM), `thin-text` (scripts but almost no visible text).
+    """
+    root = parse_html(html)
+    if root is None:
+        return None
+    for el in root.iter("div", "main", "section", "app-root"):
+        ident = (el.get("id") or "").lower()
+        if (el.tag == "app-root" or ident in _APP_ROOT_IDS or el.get("data-reactroot") is not None) and _empty(el):
+            return "empty-app-root"
+    for noscript in root.iter("noscript"):
+        if _ENABLE_JS.search(noscript.text_content() or ""):
+            return "noscript-requires-js"
+    has_script = any(True for _ in root.iter("script"))
+    if not has_script:
+        return None
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if _LOADING_CLASS.search(el.get("class") or "") and len(" ".join(el.text_content().split())) < 40:
+            return "loading-placeholder"
+        if el.text and _LOADING.match(el.text) and len(el.text.strip()) < 40:
+            return "loading-placeholder"
+        if "-" in el.tag and el.tag not in ("bl-shadow-root", "bl-iframe"):
+            return "custom-elements"
+    walked = walk(root, rendered=False)
+    if len(walked.text) < THIN_TEXT_CHARS:
+        return "thin-text"
+    return None

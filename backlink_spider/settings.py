@@ -1,0 +1,95 @@
+"""Settings of the backlink_spider project: every setting the project reads, with its default.
+
+Override any of them per run with `-s NAME=value`, or per Scrapyd job with `-d setting=NAME=value`.
+"""
+
+BOT_NAME = "backlink_spider"
+SPIDER_MODULES = ["backlink_spider.spiders"]
+NEWSPIDER_MODULE = "backlink_spider.spiders"
+# Our `crawl` command checks spider arguments before any work (one-line error, exit 2).
+COMMANDS_MODULE = "backlink_spider.commands"
+
+# --- output -------------------------------------------------------------------------------------
+# Where records go: OUTPUT_DIR/<type>/dt=YYYY-MM-DD/<crawl_id>-<part>.jsonl. Files appear only when
+# complete (written under a hidden temporary name, renamed when closed).
+OUTPUT_DIR = "output"
+# Start a new part file after this many records of one type.
+OUTPUT_ROTATE_RECORDS = 100_000
+# Crawl id; empty = Scrapyd's job id when run by Scrapyd, else a UTC timestamp.
+CRAWL_ID = ""
+
+# --- safety -------------------------------------------------------------------------------------
+# Comma-separated CIDRs the crawler may fetch although they are not public (private, loopback,
+# link-local, ...). Empty: only public addresses. The demo and tests use "127.0.0.0/8".
+ALLOWED_PRIVATE_NETWORKS = ""
+# Scrapy 2.19's remote-control server runs Python in the crawl process: off on shared servers.
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# Only http(s): no file://, data:, s3:// or ftp:// downloads (Scrapy's security advice).
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
+
+# --- politeness ---------------------------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+# Identify the crawler; CONTACT_URL is appended so site owners can reach whoever runs it.
+CONTACT_URL = "https://github.com/backlink-spider/backlink-spider"
+USER_AGENT = "backlink-spider/0.1 (+{contact})"
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_TIMEOUT = 30
+# Pages larger than this are cut off (bytes).
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = False
+
+# --- rendering ----------------------------------------------------------------------------------
+# Path or name of the Chromium to use; empty = Playwright's own, else a system chromium.
+BROWSER_EXECUTABLE = ""
+# Passed to Playwright's launch (merged with the crawler's defaults: headless, quiet flags).
+PLAYWRIGHT_LAUNCH_OPTIONS = {}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+# Navigation timeout of a rendered page (ms).
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20_000
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_MAX_CONTEXTS = 2
+# Cap on waiting for the network to go quiet after load (ms).
+RENDER_NETWORK_IDLE_TIMEOUT_MS = 5_000
+# Scroll down at most this many screens (lazy and infinite lists), pausing in between (ms).
+RENDER_SCROLL_STEPS = 8
+RENDER_SCROLL_PAUSE_MS = 150
+# "Load more" style buttons clicked (CSS selectors), at most RENDER_MAX_CLICKS per page.
+RENDER_CLICK_SELECTORS = [
+    "button.load-more", "button[data-action='load-more']", "button.show-replies", "a.load-more",
+    ".js-load-more", "button.more-comments",
+]
+RENDER_MAX_CLICKS = 5
+RENDER_CLICK_PAUSE_MS = 300
+# Time the in-page interaction may take (ms).
+RENDER_PAGE_BUDGET_MS = 15_000
+# Hosts whose subrequests are aborted in the browser (analytics, ads): never needed for links.
+RENDER_BLOCKED_HOSTS = [
+    "google-analytics.com", "googletagmanager.com", "doubleclick.net", "googlesyndication.com",
+    "facebook.net", "connect.facebook.net", "hotjar.com", "segment.io", "segment.com",
+    "mixpanel.com", "scorecardresearch.com", "quantserve.com", "adnxs.com", "criteo.com",
+    "taboola.com", "outbrain.com", "amazon-adsystem.com", "clarity.ms",
+]
+
+# --- components ---------------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # Before robots.txt (100) so even robots.txt fetches are checked.
+    "backlink_spider.middlewares.PrivateAddressGuardMiddleware": 50,
+}
+ITEM_PIPELINES = {
+    "pipelines.dedupe.DedupePipeline": 200,
+    "pipelines.jsonl.JsonlWriterPipeline": 900,
+}
+
+# --- Scrapy defaults we rely on -----------------------------------------------------------------
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

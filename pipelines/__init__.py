@@ -1,0 +1,1 @@
+"""Item pipelines: dedupe (one record per identity per crawl) and the JSONL writer."""
