@@ -47,7 +47,9 @@ def parse_seeds(value: str | None) -> list[str]:
         lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
         items = [line for line in lines if line]
         where = f"{value}: "
-    elif not looks_like_url and ("/" in value or value.endswith((".txt", ".csv", ".lst"))) and "," not in value:
+    elif (
+        not looks_like_url and ("/" in value or value.endswith((".txt", ".csv", ".lst"))) and "," not in value
+    ):
         raise ArgumentError(f"-a seeds={value}: no such file")
     else:
         items = [item.strip() for item in value.split(",") if item.strip()]
@@ -84,8 +86,7 @@ class CrawlArguments:
     @classmethod
     def parse(cls, kwargs: dict[str, object]) -> CrawlArguments:
         """Check `-a` arguments; raises ArgumentError with a one-line message."""
-        known = {"target", "brand", "seeds", "depth", "render", "brand_case", "exclude", "context",
-                 "_job"}
+        known = {"target", "brand", "seeds", "depth", "render", "brand_case", "exclude", "context", "_job"}
         unknown = sorted(set(kwargs) - known)
         if unknown:
             raise ArgumentError(

@@ -101,7 +101,8 @@ async (opts) => {
     for (const attr of node.attributes) {
       if (attr.name === "data-bl-hidden" || attr.name === "data-bl-clicked") continue;
       let value = attr.value;
-      if ((tag === "A" || tag === "AREA") && attr.name === "href" && typeof node.href === "string") value = node.href;
+      const isLink = tag === "A" || tag === "AREA";
+      if (isLink && attr.name === "href" && typeof node.href === "string") value = node.href;
       out.push(" " + attr.name + '="' + escAttr(value) + '"');
     }
     if (hidden !== parentHidden) out.push(' data-bl-hidden="' + (hidden ? 1 : 0) + '"');
@@ -170,7 +171,9 @@ class RenderOptions:
 _APP_ROOT_IDS = ("app", "root", "__next", "__nuxt", "svelte", "main-app", "application", "ember-app")
 _LOADING = re.compile(r"^\s*(loading|please wait|fetching)\b", re.I)
 _LOADING_CLASS = re.compile(r"(?:^|[\s_-])(loading|spinner|skeleton|placeholder)(?:$|[\s_-])", re.I)
-_ENABLE_JS = re.compile(r"enable\s+javascript|javascript\s+(is\s+)?(required|disabled)|requires\s+javascript", re.I)
+_ENABLE_JS = re.compile(
+    r"enable\s+javascript|javascript\s+(is\s+)?(required|disabled)|requires\s+javascript", re.I
+)
 THIN_TEXT_CHARS = 200
 
 
@@ -190,7 +193,9 @@ def render_reason(html: str) -> str | None:
         return None
     for el in root.iter("div", "main", "section", "app-root"):
         ident = (el.get("id") or "").lower()
-        if (el.tag == "app-root" or ident in _APP_ROOT_IDS or el.get("data-reactroot") is not None) and _empty(el):
+        if (
+            el.tag == "app-root" or ident in _APP_ROOT_IDS or el.get("data-reactroot") is not None
+        ) and _empty(el):
             return "empty-app-root"
     for noscript in root.iter("noscript"):
         if _ENABLE_JS.search(noscript.text_content() or ""):

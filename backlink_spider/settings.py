@@ -64,8 +64,12 @@ RENDER_SCROLL_STEPS = 8
 RENDER_SCROLL_PAUSE_MS = 150
 # "Load more" style buttons clicked (CSS selectors), at most RENDER_MAX_CLICKS per page.
 RENDER_CLICK_SELECTORS = [
-    "button.load-more", "button[data-action='load-more']", "button.show-replies", "a.load-more",
-    ".js-load-more", "button.more-comments",
+    "button.load-more",
+    "button[data-action='load-more']",
+    "button.show-replies",
+    "a.load-more",
+    ".js-load-more",
+    "button.more-comments",
 ]
 RENDER_MAX_CLICKS = 5
 RENDER_CLICK_PAUSE_MS = 300
@@ -73,10 +77,24 @@ RENDER_CLICK_PAUSE_MS = 300
 RENDER_PAGE_BUDGET_MS = 15_000
 # Hosts whose subrequests are aborted in the browser (analytics, ads): never needed for links.
 RENDER_BLOCKED_HOSTS = [
-    "google-analytics.com", "googletagmanager.com", "doubleclick.net", "googlesyndication.com",
-    "facebook.net", "connect.facebook.net", "hotjar.com", "segment.io", "segment.com",
-    "mixpanel.com", "scorecardresearch.com", "quantserve.com", "adnxs.com", "criteo.com",
-    "taboola.com", "outbrain.com", "amazon-adsystem.com", "clarity.ms",
+    "google-analytics.com",
+    "googletagmanager.com",
+    "doubleclick.net",
+    "googlesyndication.com",
+    "facebook.net",
+    "connect.facebook.net",
+    "hotjar.com",
+    "segment.io",
+    "segment.com",
+    "mixpanel.com",
+    "scorecardresearch.com",
+    "quantserve.com",
+    "adnxs.com",
+    "criteo.com",
+    "taboola.com",
+    "outbrain.com",
+    "amazon-adsystem.com",
+    "clarity.ms",
 ]
 
 # --- components ---------------------------------------------------------------------------------

@@ -40,7 +40,9 @@ def summarize(output_dir: str | Path, crawl_id: str) -> dict:
         "followed_share": round(len(followed) / len(backlinks), 3) if backlinks else 0.0,
         "mentions": len(mentions),
         "unlinked_mention_pages": unlinked_pages,
-        "rel": dict(Counter(tok for b in backlinks for tok in b["rel"] if tok in ("nofollow", "ugc", "sponsored"))),
+        "rel": dict(
+            Counter(tok for b in backlinks for tok in b["rel"] if tok in ("nofollow", "ugc", "sponsored"))
+        ),
     }
 
 

@@ -1,8 +1,9 @@
-"""`scrapy crawl`, checking the spider's arguments before the crawler starts.
+"""`scrapy crawl`, checking the spider's arguments before anything else happens.
 
-A spider class with a `check_arguments(kwargs, settings)` classmethod gets it called first; an
-ArgumentError becomes one line on stderr (`scrapy crawl mentions: error: ...`) and exit status 2,
-with no request made and no output written.
+A spider class with a `check_arguments(kwargs, settings)` classmethod gets it called while the
+command line is read, before Scrapy starts logging or building the crawler: an ArgumentError
+becomes one line on stderr (`scrapy crawl mentions: error: ...`) and exit status 2, with no
+request made and no output written.
 """
 
 from __future__ import annotations
@@ -11,23 +12,25 @@ import argparse
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.spiderloader import get_spider_loader
 
 from backlink_spider.arguments import ArgumentError
 
 
 class Command(ScrapyCrawlCommand):
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if len(args) == 1 and self.crawler_process is not None:
-            try:
-                spider_cls = self.crawler_process.spider_loader.load(args[0])
-            except KeyError:
-                spider_cls = None
-            check = getattr(spider_cls, "check_arguments", None)
-            if check is not None:
-                try:
-                    check(dict(opts.spargs), self.settings)
-                except ArgumentError as exc:
-                    print(f"scrapy crawl {args[0]}: error: {exc}", file=sys.stderr)
-                    self.exitcode = 2
-                    return
-        super().run(args, opts)
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        if len(args) != 1 or self.settings is None:
+            return
+        try:
+            spider_cls = get_spider_loader(self.settings).load(args[0])
+        except KeyError:
+            return  # Scrapy reports the unknown spider itself
+        check = getattr(spider_cls, "check_arguments", None)
+        if check is None:
+            return
+        try:
+            check(dict(opts.spargs), self.settings)
+        except ArgumentError as exc:
+            print(f"scrapy crawl {args[0]}: error: {exc}", file=sys.stderr)
+            sys.exit(2)

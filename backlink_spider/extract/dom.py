@@ -18,15 +18,75 @@ from lxml import etree
 
 # Elements whose content is never visible text.
 SKIP_TAGS = frozenset(
-    {"script", "style", "noscript", "template", "svg", "math", "head", "title", "meta", "link",
-     "iframe", "object", "embed", "canvas", "select", "option", "textarea", "input"}
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "math",
+        "head",
+        "title",
+        "meta",
+        "link",
+        "iframe",
+        "object",
+        "embed",
+        "canvas",
+        "select",
+        "option",
+        "textarea",
+        "input",
+    }
 )
 # Elements that break text into separate blocks (so words of two cells never run together).
 BLOCK_TAGS = frozenset(
-    {"address", "article", "aside", "blockquote", "br", "dd", "details", "dialog", "div", "dl", "dt",
-     "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
-     "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody",
-     "td", "tfoot", "th", "thead", "tr", "ul", "bl-shadow-root", "bl-iframe", "option", "button"}
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+        "bl-shadow-root",
+        "bl-iframe",
+        "option",
+        "button",
+    }
 )
 
 POSITIONS = ("content", "comment", "nav", "header", "footer", "sidebar", "profile")
@@ -46,14 +106,18 @@ def _token_re(words: str) -> re.Pattern[str]:
     return re.compile(rf"(?:^|[-_])(?:{words})(?:$|[-_])", re.I)
 
 
-_COMMENT = _token_re(r"comments?|comment-?list|commentlist|comment-?body|comment-?content|replies|"
-                     r"disqus_thread|disqus|respond|reply|responses")
+_COMMENT = _token_re(
+    r"comments?|comment-?list|commentlist|comment-?body|comment-?content|replies|"
+    r"disqus_thread|disqus|respond|reply|responses"
+)
 _NAV = _token_re(r"nav|navbar|navigation|menu|menubar|breadcrumbs?|pagination|skip-?links?")
 _HEADER = _token_re(r"header|masthead|site-?header|topbar|top-?bar|banner")
 _FOOTER = _token_re(r"footer|site-?footer|colophon|bottom-?bar|legal")
 _SIDEBAR = _token_re(r"sidebar|side-?bar|aside|widget-?area|widgets?|secondary|rail|right-?rail|related")
-_PROFILE = _token_re(r"profile|bio|user-?bio|author-?bio|p-note|h-card|vcard|about-?me|user-?info|"
-                     r"account-?header|linktree|links-?list")
+_PROFILE = _token_re(
+    r"profile|bio|user-?bio|author-?bio|p-note|h-card|vcard|about-?me|user-?info|"
+    r"account-?header|linktree|links-?list"
+)
 
 _ROLE_POSITION = {
     "navigation": "nav",

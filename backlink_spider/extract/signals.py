@@ -11,8 +11,15 @@ import orjson
 from lxml import etree
 
 SOURCE_TYPES = (
-    "forum_thread", "blog_post", "blog_comment", "directory", "social_profile", "news_article",
-    "qna", "wiki", "other",
+    "forum_thread",
+    "blog_post",
+    "blog_comment",
+    "directory",
+    "social_profile",
+    "news_article",
+    "qna",
+    "wiki",
+    "other",
 )
 
 
@@ -43,17 +50,24 @@ def head_signals(root: etree._Element | None, base_url: str) -> HeadSignals:
     if root is None:
         return signals
     signals.title = _first(root, "//title")
-    canonical = _first(root, "//link[contains(concat(' ', normalize-space(translate(@rel,"
-                             "'CANOIL','canoil')), ' '), ' canonical ')]/@href")
+    canonical = _first(
+        root,
+        "//link[contains(concat(' ', normalize-space(translate(@rel,"
+        "'CANOIL','canoil')), ' '), ' canonical ')]/@href",
+    )
     if canonical:
         signals.canonical_url = urljoin(base_url, canonical)
     robots = [
         " ".join(v.split()).lower()
-        for v in root.xpath("//meta[translate(@name,'ROBTSGOLE','robtsgole')='robots' or "
-                            "translate(@name,'ROBTSGOLE','robtsgole')='googlebot']/@content")
+        for v in root.xpath(
+            "//meta[translate(@name,'ROBTSGOLE','robtsgole')='robots' or "
+            "translate(@name,'ROBTSGOLE','robtsgole')='googlebot']/@content"
+        )
     ]
     signals.meta_robots = ", ".join(r for r in robots if r) or None
-    signals.lang = _first(root, "/html/@lang") or _first(root, "//meta[@http-equiv='content-language']/@content")
+    signals.lang = _first(root, "/html/@lang") or _first(
+        root, "//meta[@http-equiv='content-language']/@content"
+    )
     signals.generator = _first(root, "//meta[translate(@name,'GENERATOR','generator')='generator']/@content")
     signals.og_type = _first(root, "//meta[@property='og:type']/@content")
     signals.author = _first(root, "//meta[@name='author']/@content")
@@ -120,8 +134,11 @@ _GENERATORS = (
     (re.compile(r"xenforo", re.I), "forum_thread", "generator:xenforo"),
     (re.compile(r"mybb|smf|simple machines|invision|nodebb|flarum", re.I), "forum_thread", "generator:forum"),
     (re.compile(r"mediawiki|dokuwiki|confluence", re.I), "wiki", "generator:wiki"),
-    (re.compile(r"wordpress|ghost|blogger|hugo|jekyll|medium|substack|typepad|hexo", re.I), "blog_post",
-     "generator:blog"),
+    (
+        re.compile(r"wordpress|ghost|blogger|hugo|jekyll|medium|substack|typepad|hexo", re.I),
+        "blog_post",
+        "generator:blog",
+    ),
 )
 _SCHEMA = (
     ("DiscussionForumPosting", "forum_thread"),
@@ -137,20 +154,35 @@ _SCHEMA = (
 )
 _MARKUP = (
     ("//*[@id='disqus_thread']", "comments:disqus"),
-    ("//*[contains(concat(' ', @class, ' '), ' comment-list ') or contains(concat(' ', @class, ' '),"
-     " ' commentlist ') or @id='comments']", "comments:wordpress"),
+    (
+        "//*[contains(concat(' ', @class, ' '), ' comment-list ') or contains(concat(' ', @class, ' '),"
+        " ' commentlist ') or @id='comments']",
+        "comments:wordpress",
+    ),
 )
 _FORUM_MARKUP = (
     ("//*[contains(@class, 'topic-post') or contains(@class, 'topic-body')]", "markup:discourse"),
     ("//*[contains(concat(' ', @class, ' '), ' postbody ') or contains(@class, 'phpbb')]", "markup:phpbb"),
-    ("//*[contains(@class, 'postbitlegacy') or contains(@id, 'vbulletin') or starts-with(@id, 'post_message_')]",
-     "markup:vbulletin"),
-    ("//*[contains(@class, 'message--post') or contains(@class, 'block-body js-replyNewMessageContainer')"
-     " or contains(@data-template, 'thread_view')]", "markup:xenforo"),
+    (
+        "//*[contains(@class, 'postbitlegacy') or contains(@id, 'vbulletin')"
+        " or starts-with(@id, 'post_message_')]",
+        "markup:vbulletin",
+    ),
+    (
+        "//*[contains(@class, 'message--post') or contains(@class, 'block-body js-replyNewMessageContainer')"
+        " or contains(@data-template, 'thread_view')]",
+        "markup:xenforo",
+    ),
 )
 _URL_PATTERNS = (
-    (re.compile(r"/(t|topic|topics|thread|threads|forum|forums|viewtopic\.php|showthread\.php|"
-                r"community|discussion|discussions)(/|$|\?|\.)", re.I), "forum_thread"),
+    (
+        re.compile(
+            r"/(t|topic|topics|thread|threads|forum|forums|viewtopic\.php|showthread\.php|"
+            r"community|discussion|discussions)(/|$|\?|\.)",
+            re.I,
+        ),
+        "forum_thread",
+    ),
     (re.compile(r"/(questions|q|answers)/\d+", re.I), "qna"),
     (re.compile(r"/(wiki)/", re.I), "wiki"),
     (re.compile(r"^/(@[\w.-]+|u|user|users|profile|people|in)(/|$)", re.I), "social_profile"),

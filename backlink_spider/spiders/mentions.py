@@ -145,7 +145,9 @@ class MentionsSpider(scrapy.Spider):
         url = meta.get("source_url", request.url)
         if failure.check(HttpError):
             response = failure.value.response
-            yield self._page_record(url, response, bool(meta.get("playwright")), error=f"HTTP {response.status}")
+            yield self._page_record(
+                url, response, bool(meta.get("playwright")), error=f"HTTP {response.status}"
+            )
             return
         error = failure.value
         message = str(error) or type(error).__name__

@@ -1,0 +1,61 @@
+"""Shared fixtures: the demo web on loopback, and running the real `scrapy crawl`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from backlink_spider.summary import read_records
+from demo.serve import DemoWeb
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def demo_web():
+    """The demo web, every site on its own loopback address and a free port."""
+    web = DemoWeb(port=0)
+    web.start()
+    yield web
+    web.stop()
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    output_dir: Path
+
+    def records(self, record_type: str) -> list[dict]:
+        return list(read_records(self.output_dir, record_type))
+
+
+def run_crawl(
+    args: dict[str, str],
+    output_dir: Path,
+    settings: dict[str, str] | None = None,
+    spider: str = "mentions",
+    timeout: float = 300,
+) -> CrawlResult:
+    """Run `scrapy crawl SPIDER -a k=v ... -s K=V ...` in the project, as a user would."""
+    command = [sys.executable, "-m", "scrapy", "crawl", spider]
+    for key, value in args.items():
+        command += ["-a", f"{key}={value}"]
+    merged = {
+        "OUTPUT_DIR": str(output_dir),
+        "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
+        "AUTOTHROTTLE_ENABLED": "False",
+        "CRAWL_ID": "test",
+        **(settings or {}),
+    }
+    for key, value in merged.items():
+        command += ["-s", f"{key}={value}"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return CrawlResult(done.returncode, done.stdout, done.stderr, output_dir)

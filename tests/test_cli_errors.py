@@ -1,0 +1,80 @@
+"""Bad input: one line on stderr, exit status 2, no request and no output."""
+
+import pytest
+
+from tests.conftest import run_crawl
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            {"seeds": "http://127.0.10.1:9/"},
+            "missing -a target=DOMAIN (the site to find backlinks and mentions of)",
+        ),
+        (
+            {"target": "localhost", "seeds": "http://127.0.10.1:9/"},
+            "target 'localhost' is not a valid domain name",
+        ),
+        (
+            {"target": "http://10.0.0.1/x", "seeds": "http://127.0.10.1:9/"},
+            "target 'http://10.0.0.1/x' is an IP address; give the site's domain name",
+        ),
+        (
+            {"target": "brewbird.io"},
+            "missing -a seeds=FILE_OR_URLS (a file of URLs, or comma-separated URLs)",
+        ),
+        (
+            {"target": "brewbird.io", "seeds": "/no/such/seeds.txt"},
+            "-a seeds=/no/such/seeds.txt: no such file",
+        ),
+        (
+            {"target": "brewbird.io", "seeds": "http://127.0.10.1:9/,gopher://x"},
+            "-a seeds: 'gopher://x' is not an http(s) URL",
+        ),
+        (
+            {"target": "brewbird.io", "seeds": "http://127.0.10.1:9/", "depth": "-1"},
+            "-a depth='-1': expected a whole number of link hops, 0 or more",
+        ),
+        (
+            {"target": "brewbird.io", "seeds": "http://127.0.10.1:9/", "render": "sometimes"},
+            "-a render='sometimes': expected one of auto, always, never",
+        ),
+        (
+            {"target": "brewbird.io", "seeds": "http://127.0.10.1:9/", "brand_case": "upper"},
+            "-a brand_case='upper': expected insensitive or sensitive",
+        ),
+        (
+            {"target": "brewbird.io", "seeds": "http://127.0.10.1:9/", "dept": "2"},
+            "unknown argument -a dept=... "
+            "(known: target, brand, seeds, depth, render, brand_case, exclude, context)",
+        ),
+    ],
+)
+def test_bad_arguments_stop_before_any_work(tmp_path, args, message):
+    result = run_crawl(args, tmp_path / "out")
+    assert result.returncode == 2
+    assert result.stderr == f"scrapy crawl mentions: error: {message}\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_seed_file_with_a_bad_line_is_named(tmp_path):
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text("# forum\nhttp://127.0.10.1:9/\n\nnot-a-url  # typo\n")
+    result = run_crawl({"target": "brewbird.io", "seeds": str(seeds)}, tmp_path / "out")
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == f"scrapy crawl mentions: error: -a seeds: {seeds}: 'not-a-url' is not an http(s) URL\n"
+    )
+
+
+def test_missing_browser_is_one_line_and_render_never_needs_none(tmp_path):
+    args = {"target": "brewbird.io", "seeds": "http://127.0.10.1:9/"}
+    result = run_crawl({**args, "render": "always"}, tmp_path / "out", {"BROWSER_EXECUTABLE": "/no/chromium"})
+    assert result.returncode == 2
+    assert result.stderr == (
+        "scrapy crawl mentions: error: BROWSER_EXECUTABLE='/no/chromium' is not an executable file\n"
+    )
+    result = run_crawl({**args, "render": "never"}, tmp_path / "out", {"BROWSER_EXECUTABLE": "/no/chromium"})
+    assert result.returncode == 0, result.stderr
