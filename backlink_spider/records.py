@@ -1,6 +1,6 @@
 """Record definitions: the single source of truth for what a crawl writes.
 
-Every record is a dataclass; `type` names its dataset, and the first five fields are common to all.
+Every record is a dataclass; `type` names its dataset, and the first six fields are common to all (`target` is the target's host).
 The README's field table and the schema files are generated from / checked against these classes.
 When a field changes, bump SCHEMA_VERSION.
 """
@@ -33,6 +33,7 @@ class Record:
     schema_version: int = field(init=False, default=SCHEMA_VERSION)
     record_id: str = ""
     crawl_id: str
+    target: str = ""
     crawled_at: str
 
     TYPE = ""

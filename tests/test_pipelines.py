@@ -85,7 +85,7 @@ def test_files_appear_only_when_complete(tmp_path):
         "https://x.example/1",
         "https://x.example/2",
     ]
-    assert list(records[0])[:5] == ["type", "schema_version", "record_id", "crawl_id", "crawled_at"]
+    assert list(records[0])[:6] == ["type", "schema_version", "record_id", "crawl_id", "target", "crawled_at"]
     assert not list(Path(tmp_path).rglob(".*.partial"))
 
 

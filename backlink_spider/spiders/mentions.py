@@ -154,6 +154,7 @@ class MentionsSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"pages/error/{type(error).__name__}")
         yield Page(
             crawl_id=self.crawl_id,
+            target=self.config.target.host,
             crawled_at=utc_now(),
             url=url,
             status=None,
@@ -168,6 +169,7 @@ class MentionsSpider(scrapy.Spider):
     def _page_record(self, url: str, response: Response, rendered: bool, **extra: Any) -> Page:
         return Page(
             crawl_id=self.crawl_id,
+            target=self.config.target.host,
             crawled_at=utc_now(),
             url=url,
             status=response.status,
@@ -205,6 +207,7 @@ class MentionsSpider(scrapy.Spider):
         for link in found.backlinks:
             yield Backlink(
                 crawl_id=self.crawl_id,
+                target=self.config.target.host,
                 crawled_at=now,
                 source_url=url,
                 target_url=canonical_url(link.target_url),
@@ -226,6 +229,7 @@ class MentionsSpider(scrapy.Spider):
         for mention in found.mentions:
             yield Mention(
                 crawl_id=self.crawl_id,
+                target=self.config.target.host,
                 crawled_at=now,
                 source_url=url,
                 term=mention.term,
