@@ -130,7 +130,29 @@ class Mention(Record):
         return (url_key(self.source_url), self.term.lower(), self.occurrence)
 
 
-RECORD_TYPES: dict[str, type[Record]] = {cls.TYPE: cls for cls in (Page, Backlink, Mention)}
+@dataclass(kw_only=True)
+class Lead(Record):
+    """An outreach lead: a page that names the brand without linking to the target (one per page)."""
+
+    TYPE = "lead"
+    source_url: str
+    source_domain: str
+    title: str | None = None
+    author: str | None = None
+    emails: list[str] = field(default_factory=list)
+    contact_url: str | None = None
+    social_profiles: list[str] = field(default_factory=list)
+    snippet: str = ""
+    mentions: int = 0
+    source_type: str = "other"
+
+    def identity(self) -> tuple[object, ...]:
+        from backlink_spider.urls import url_key
+
+        return (url_key(self.source_url),)
+
+
+RECORD_TYPES: dict[str, type[Record]] = {cls.TYPE: cls for cls in (Page, Backlink, Mention, Lead)}
 
 
 def field_names(cls: type[Record]) -> list[str]:

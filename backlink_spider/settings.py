@@ -105,6 +105,7 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "pipelines.dedupe.DedupePipeline": 200,
     "pipelines.jsonl.JsonlWriterPipeline": 900,
+    "pipelines.leads_csv.LeadsCsvPipeline": 910,
 }
 
 # --- Scrapy defaults we rely on -----------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+from backlink_spider.extract.contacts import Contacts, find_contacts
 from backlink_spider.extract.dom import LinkElement, WalkedPage, block_of, parse_html, walk
 from backlink_spider.extract.signals import classify_source, head_signals, robots_flags
 from backlink_spider.matching import BrandMatcher
@@ -64,6 +65,7 @@ class OutLink:
     internal: bool
     hidden: bool
     nofollow: bool
+    position: str
 
 
 @dataclass
@@ -81,6 +83,7 @@ class PageExtraction:
     mentions: list[BrandMention]
     links: list[OutLink]
     text: str
+    contacts: Contacts | None = None
 
     @property
     def unlinked(self) -> bool:
@@ -162,6 +165,7 @@ def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) 
                 internal=registered_domain(host) == page_site,
                 hidden=element.hidden,
                 nofollow="nofollow" in element.rel,
+                position=element.position,
             )
         )
         destination = unwrap_redirect(url)
@@ -209,7 +213,16 @@ def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) 
     indexable, follow = robots_flags(signals.meta_robots, x_robots)
     positions = {m.position for m in mentions} | {b.position for b in backlinks}
     source_type, evidence = classify_source(root, snapshot.url, signals, positions)
+    contacts = None
+    if mentions and not backlinks:  # an outreach lead: find who to write to
+        contacts = find_contacts(
+            root,
+            walked,
+            [(link.url, link.anchor_text, link.position, link.internal) for link in links],
+            exclude_domains=(target.host,),
+        )
     return PageExtraction(
+        contacts=contacts,
         title=signals.title,
         canonical_url=signals.canonical_url,
         lang=signals.lang,
@@ -224,3 +237,19 @@ def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) 
         links=links,
         text=walked.text,
     )
+
+
+_SNIPPET_POSITIONS = ("content", "profile", "comment")
+
+
+def best_snippet(found: PageExtraction) -> str:
+    """The snippet an outreach e-mail quotes: a by-name mention in the page's main text first."""
+    ranked = sorted(
+        found.mentions,
+        key=lambda m: (
+            _SNIPPET_POSITIONS.index(m.position) if m.position in _SNIPPET_POSITIONS else 9,
+            m.form != "name",
+            len(m.snippet) < 60,  # a sentence reads better than a heading
+        ),
+    )
+    return ranked[0].snippet if ranked else ""

@@ -22,8 +22,8 @@ from twisted.python.failure import Failure
 
 from backlink_spider.arguments import ArgumentError, CrawlArguments
 from backlink_spider.browser import BrowserNotFound, find_browser, launch_options
-from backlink_spider.extract.page import PageExtraction, PageSnapshot, extract_page
-from backlink_spider.records import Backlink, Mention, Page, utc_now
+from backlink_spider.extract.page import PageExtraction, PageSnapshot, best_snippet, extract_page
+from backlink_spider.records import Backlink, Lead, Mention, Page, utc_now
 from backlink_spider.render import RenderOptions, render_reason
 from backlink_spider.target import host_of, registered_domain
 from backlink_spider.urls import canonical_url
@@ -240,6 +240,22 @@ class MentionsSpider(scrapy.Spider):
                 linked=mention.linked,
                 unlinked=found.unlinked,
                 occurrence=mention.occurrence,
+            )
+        if found.unlinked and found.contacts is not None:
+            yield Lead(
+                crawl_id=self.crawl_id,
+                target=self.config.target.host,
+                crawled_at=now,
+                source_url=url,
+                source_domain=source_domain,
+                title=found.title,
+                author=found.contacts.author,
+                emails=found.contacts.emails,
+                contact_url=found.contacts.contact_url,
+                social_profiles=found.contacts.social_profiles,
+                snippet=best_snippet(found),
+                mentions=len(found.mentions),
+                source_type=found.source_type,
             )
 
     def _follow(self, found: PageExtraction, hop: int) -> Iterator[scrapy.Request]:

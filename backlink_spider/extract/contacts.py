@@ -1,0 +1,185 @@
+"""Who to write to about a page: its author, e-mail addresses, contact page and the site's own
+social profiles. Pure functions over a parsed page and its walked text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+import orjson
+from lxml import etree
+
+from backlink_spider.extract.dom import WalkedPage
+
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b"
+)
+# "name [at] site [dot] com", "name (at) site (dot) com", "name {at} site {dot} co {dot} uk"
+_AT = r"\s*[\[\(\{<]\s*at\s*[\]\)\}>]\s*"
+_DOT = r"\s*[\[\(\{<]\s*dot\s*[\]\)\}>]\s*"
+_OBFUSCATED = re.compile(
+    rf"(?<![\w.+-])([A-Za-z0-9][A-Za-z0-9._%+-]{{0,63}}){_AT}([A-Za-z0-9-]{{1,63}}(?:(?:{_DOT}|\.)[A-Za-z0-9-]{{1,63}})+)",
+    re.I,
+)
+_DOT_SPLIT = re.compile(_DOT, re.I)
+_BYLINE = re.compile(
+    r"^\s*(?:by|written by|posted by|author:)\s+([^\n|,•·]{2,60}?)\s*(?:$|[|,•·\n]|\bon\b)", re.I
+)
+_CONTACT = re.compile(
+    r"(^|/)(contact|contact-us|contactus|kontakt|impressum|write-for-us)(/|\.html?|$)", re.I
+)
+_CONTACT_TEXT = re.compile(r"^\s*(contact( us)?|get in touch|write for us|kontakt|impressum)\s*$", re.I)
+_ABOUT = re.compile(r"(^|/)(about|about-us|team|press)(/|\.html?|$)", re.I)
+
+SOCIAL_HOSTS = {
+    "twitter.com": "twitter",
+    "x.com": "twitter",
+    "facebook.com": "facebook",
+    "instagram.com": "instagram",
+    "linkedin.com": "linkedin",
+    "youtube.com": "youtube",
+    "github.com": "github",
+    "tiktok.com": "tiktok",
+    "pinterest.com": "pinterest",
+    "threads.net": "threads",
+    "bsky.app": "bluesky",
+    "mastodon.social": "mastodon",
+    "reddit.com": "reddit",
+    "medium.com": "medium",
+    "t.me": "telegram",
+}
+_SHARE_PATH = re.compile(r"/(intent|share|sharer|sharing|dialog|submit|plugins|hashtag|search|login)\b", re.I)
+
+
+@dataclass
+class Contacts:
+    author: str | None = None
+    emails: list[str] = field(default_factory=list)
+    contact_url: str | None = None
+    social_profiles: list[str] = field(default_factory=list)
+
+
+def find_emails(text: str) -> list[str]:
+    """Plain and obfuscated e-mail addresses in text, lower-cased, in order, without duplicates."""
+    found: dict[str, None] = {}
+    for match in _EMAIL.finditer(text):
+        found.setdefault(match.group(0).lower().rstrip("."), None)
+    for match in _OBFUSCATED.finditer(text):
+        domain = _DOT_SPLIT.sub(".", match.group(2))
+        if "." in domain:
+            found.setdefault(f"{match.group(1)}@{domain}".lower(), None)
+    return list(found)
+
+
+def _jsonld_authors(root: etree._Element) -> list[str]:
+    names: list[str] = []
+    for script in root.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = orjson.loads((script.text or "").strip() or "null")
+        except orjson.JSONDecodeError:
+            continue
+        stack = [data]
+        while stack:
+            node = stack.pop(0)
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                author = node.get("author") or node.get("creator")
+                for a in author if isinstance(author, list) else [author]:
+                    if isinstance(a, dict) and isinstance(a.get("name"), str):
+                        names.append(a["name"])
+                    elif isinstance(a, str):
+                        names.append(a)
+                stack.extend(
+                    v
+                    for k, v in node.items()
+                    if k not in ("author", "creator") and isinstance(v, dict | list)
+                )
+    return names
+
+
+def find_author(root: etree._Element | None) -> str | None:
+    """The page's author: meta author, schema.org author (JSON-LD or microdata), rel=author, byline."""
+    if root is None:
+        return None
+    candidates: list[str] = []
+    candidates += [
+        str(v) for v in root.xpath("//meta[@name='author' or @property='article:author']/@content")
+    ]
+    candidates += _jsonld_authors(root)
+    for el in root.xpath("//*[@itemprop='author']"):
+        name = el.xpath(".//*[@itemprop='name']")
+        candidates.append((name[0] if name else el).text_content())
+    candidates += [a.text_content() for a in root.xpath("//a[contains(concat(' ', @rel, ' '), ' author ')]")]
+    for el in root.xpath(
+        "//*[contains(concat(' ', @class, ' '), ' byline ') or contains(concat(' ', @class, ' '), ' author ')"
+        " or contains(@class, 'author-name') or contains(@class, 'entry-author')]"
+    ):
+        text = " ".join(el.text_content().split())
+        match = _BYLINE.match(text)
+        candidates.append(match.group(1) if match else text)
+    for candidate in candidates:
+        name = " ".join(candidate.split())
+        match = _BYLINE.match(name)
+        if match:
+            name = match.group(1).strip()
+        if name and len(name) <= 80 and not name.lower().startswith(("http", "www.")):
+            return name
+    return None
+
+
+def social_profile(url: str) -> str | None:
+    """The network name when `url` is a profile on a social network (not a share link)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    host = host[4:] if host.startswith("www.") else host
+    host = host[2:] if host.startswith(("m.",)) else host
+    network = SOCIAL_HOSTS.get(host)
+    if network is None or _SHARE_PATH.search(parts.path) or parts.path.strip("/") == "":
+        return None
+    if "url=" in parts.query or "u=" in parts.query or "text=" in parts.query:
+        return None
+    return network
+
+
+def find_contacts(
+    root: etree._Element | None,
+    walked: WalkedPage,
+    links: list[tuple[str, str, str, bool]],
+    exclude_domains: tuple[str, ...] = (),
+) -> Contacts:
+    """Contacts of a page.
+
+    `links`: (absolute url, anchor text, position, internal) of every link on the page; the site's
+    own social profiles are those linked from the header, footer, sidebar, nav or profile area
+    (a profile linked in an article is about someone else). E-mails on `exclude_domains` (the
+    target's own) are left out.
+    """
+    contacts = Contacts(author=find_author(root))
+    emails: dict[str, None] = {}
+    if root is not None:
+        for href in root.xpath("//a[starts-with(translate(@href, 'MAILTO', 'mailto'), 'mailto:')]/@href"):
+            address = unquote(str(href)[7:].split("?", 1)[0]).strip().lower()
+            if _EMAIL.fullmatch(address):
+                emails.setdefault(address, None)
+    for address in find_emails(walked.text):
+        emails.setdefault(address, None)
+    contacts.emails = [
+        e for e in emails if not any(e.endswith("@" + d) or e.endswith("." + d) for d in exclude_domains)
+    ]
+    profiles: dict[str, None] = {}
+    about_url = None
+    for url, text, position, internal in links:
+        if internal and contacts.contact_url is None:
+            path = urlsplit(url).path
+            if _CONTACT.search(path) or _CONTACT_TEXT.match(text):
+                contacts.contact_url = url
+            elif about_url is None and _ABOUT.search(path):
+                about_url = url
+        if not internal and position in ("header", "footer", "sidebar", "nav", "profile"):
+            if social_profile(url):
+                profiles.setdefault(url, None)
+    contacts.social_profiles = list(profiles)
+    contacts.contact_url = contacts.contact_url or about_url
+    return contacts
