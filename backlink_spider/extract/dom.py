@@ -100,15 +100,16 @@ _STYLE_HIDDEN = re.compile(
 _STYLE_VISIBLE = re.compile(r"visibility\s*:\s*visible", re.I)
 _TOKEN_SPLIT = re.compile(r"[\s]+")
 _WHITESPACE = re.compile(r"\s+")
+_UNDERSCORES = re.compile(r"[_-]+")
 
 
 def _token_re(words: str) -> re.Pattern[str]:
-    return re.compile(rf"(?:^|[-_])(?:{words})(?:$|[-_])", re.I)
+    return re.compile(rf"(?:^|-)(?:{words})(?:$|-)", re.I)
 
 
 _COMMENT = _token_re(
     r"comments?|comment-?list|commentlist|comment-?body|comment-?content|replies|"
-    r"disqus_thread|disqus|respond|reply|responses"
+    r"disqus-thread|disqus|respond|reply|responses"
 )
 _NAV = _token_re(r"nav|navbar|navigation|menu|menubar|breadcrumbs?|pagination|skip-?links?")
 _HEADER = _token_re(r"header|masthead|site-?header|topbar|top-?bar|banner")
@@ -188,7 +189,10 @@ def parse_html(html: str) -> etree._Element | None:
 
 
 def _tokens(el: etree._Element) -> list[str]:
-    return _TOKEN_SPLIT.split(f"{el.get('class') or ''} {el.get('id') or ''}".strip())
+    """Class and id tokens, lower case, with `_`/`__` (BEM) folded to `-`: `account__header` →
+    `account-header`."""
+    text = _UNDERSCORES.sub("-", f"{el.get('class') or ''} {el.get('id') or ''}".strip().lower())
+    return [t for t in _TOKEN_SPLIT.split(text) if t]
 
 
 def classify_position(el: etree._Element, inside_article: bool) -> str | None:
@@ -202,7 +206,7 @@ def classify_position(el: etree._Element, inside_article: bool) -> str | None:
         for pattern, position in _ITEMTYPE_POSITION:
             if pattern.search(itemtype):
                 return position
-    tokens = [t for t in _tokens(el) if t]
+    tokens = _tokens(el)
     if any(_COMMENT.search(t) for t in tokens):
         return "comment"
     if tag == "nav" or any(_NAV.search(t) for t in tokens):

@@ -158,7 +158,7 @@ class MentionsSpider(scrapy.Spider):
             crawled_at=utc_now(),
             url=url,
             status=None,
-            rendered=bool(meta.get("playwright")),
+            rendered=False,  # nothing came back, from the browser or otherwise
             render_reason=meta.get("render_reason"),
             error=" ".join(message.split())[:500],
             depth=meta.get("hop", 0),
@@ -210,7 +210,7 @@ class MentionsSpider(scrapy.Spider):
                 target=self.config.target.host,
                 crawled_at=now,
                 source_url=url,
-                target_url=canonical_url(link.target_url),
+                target_url=link.target_url,
                 anchor_text=link.anchor_text,
                 rel=link.rel,
                 nofollow="nofollow" in link.rel,

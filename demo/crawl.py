@@ -1,0 +1,77 @@
+"""`make demo`: serve the demo web on loopback, run the real `scrapy crawl mentions` on it, and
+print what it found and where the output went.
+
+    python -m demo.crawl [--render auto|always|never] [--output-dir output] [--port 8800]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from backlink_spider.summary import format_summary, summarize
+from demo.serve import DemoWeb
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--render", default="auto", choices=("auto", "always", "never"))
+    parser.add_argument("--output-dir", default=str(ROOT / "output"))
+    parser.add_argument("--port", type=int, default=8800, help="port of every demo site (0: any free)")
+    parser.add_argument("--depth", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    try:
+        web = DemoWeb(port=args.port)
+        web.start()
+    except OSError:
+        web = DemoWeb(port=0)  # the fixed port is taken: any free one will do for a demo
+        web.start()
+    crawl_id = "demo-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        print("Demo web:", ", ".join(f"{name} {url}" for name, url in web.urls.items()), flush=True)
+        command = [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "mentions",
+            "-a",
+            "target=brewbird.io",
+            "-a",
+            "seeds=" + ",".join(web.seeds),
+            "-a",
+            f"depth={args.depth}",
+            "-a",
+            f"render={args.render}",
+            "-s",
+            "ALLOWED_PRIVATE_NETWORKS=127.0.0.0/8",
+            "-s",
+            f"OUTPUT_DIR={args.output_dir}",
+            "-s",
+            f"CRAWL_ID={crawl_id}",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=False",
+            "-s",
+            "LOG_LEVEL=WARNING",
+        ]
+        print("Running:", " ".join(command[2:]), flush=True)
+        result = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        if result.returncode != 0:
+            print(f"crawl failed with exit status {result.returncode}", file=sys.stderr)
+            return result.returncode
+    finally:
+        web.stop()
+    print()
+    print(format_summary(summarize(args.output_dir, crawl_id), args.output_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,382 @@
+"""End to end: the real `scrapy crawl mentions` against the demo web (see demo/README.md for what
+each page plants), static and rendered, with the exact records expected."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import run_crawl
+
+BLOG_POST = ("blog", "/2026/03/cold-brew-at-home/")
+GOOGLE_PRICING = "https://www.google.com/url?q=https%3A%2F%2Fbrewbird.io%2Fpricing&sa=D"
+
+# (site, path, target_url, anchor_text, rel, position, hidden, link_type, image_alt, wrapper_url)
+STATIC_BACKLINKS = {
+    (
+        *BLOG_POST,
+        "https://blog.brewbird.io/guides/cold-brew",
+        "the BrewBird cold brew guide",
+        (),
+        "content",
+        False,
+        "text",
+        None,
+        None,
+    ),
+    (*BLOG_POST, "https://brewbird.io/", "", (), "content", False, "image", "BrewBird logo", None),
+    (
+        *BLOG_POST,
+        "https://brewbird.io/pricing",
+        "their pricing page",
+        (),
+        "content",
+        False,
+        "redirect",
+        None,
+        GOOGLE_PRICING,
+    ),
+    (
+        *BLOG_POST,
+        "https://brewbird.io/grinders/burr-grinder-pro",
+        "BrewBird Burr Grinder Pro",
+        ("external", "nofollow", "ugc"),
+        "comment",
+        False,
+        "text",
+        None,
+        None,
+    ),
+    *{
+        ("directory", path, "https://www.brewbird.io/", "BrewBird", (), "footer", False, "text", None, None)
+        for path in ("/", "/best-coffee-tools/", "/submit/", "/legal/")
+    },
+    (
+        "directory",
+        "/best-coffee-tools/",
+        "https://brewbird.io/?utm_source=directory&utm_medium=listing",
+        "BrewBird",
+        ("sponsored",),
+        "content",
+        False,
+        "text",
+        None,
+        None,
+    ),
+    (
+        "directory",
+        "/best-coffee-tools/",
+        "https://brewbird.io/kettles/smart-kettle",
+        "BrewBird Smart Kettle",
+        (),
+        "content",
+        True,
+        "text",
+        None,
+        None,
+    ),
+    (
+        "news",
+        "/archive/2019/11/smart-kettle-startup-launches/",
+        "https://brewbird.io/",
+        "brewbird.io",
+        (),
+        "content",
+        False,
+        "text",
+        None,
+        None,
+    ),
+    (
+        "resources",
+        "/",
+        "https://brewbird.io/old-kettle-guide",
+        "Kettle care and descaling guide",
+        (),
+        "content",
+        False,
+        "text",
+        None,
+        None,
+    ),
+    (
+        "resources",
+        "/",
+        "https://brewbird.io/guides/cold-brew",
+        "BrewBird cold brew guide",
+        (),
+        "content",
+        False,
+        "text",
+        None,
+        None,
+    ),
+    (
+        "resources",
+        "/",
+        "https://www.brewbird.io/kettles/smart-kettle",
+        "Smart Kettle product page",
+        (),
+        "content",
+        False,
+        "text",
+        None,
+        None,
+    ),
+}
+# Only after JavaScript: the forum reply loaded by fetch(), the profile bio, the badge's shadow root.
+RENDERED_ONLY_BACKLINKS = {
+    (
+        "forum",
+        "/t/best-gooseneck-kettle/42",
+        "https://brewbird.io/kettles/smart-kettle",
+        "BrewBird Smart Kettle",
+        ("ugc", "nofollow"),
+        "comment",
+        False,
+        "text",
+        None,
+        None,
+    ),
+    (
+        "social",
+        "/@janedoe",
+        "https://www.brewbird.io/?ref=janedoe",
+        "brewbird.io",
+        ("nofollow", "noopener", "noreferrer"),
+        "profile",
+        False,
+        "text",
+        None,
+        None,
+    ),
+    (
+        "social",
+        "/@janedoe",
+        "https://shop.brewbird.io/gift-cards",
+        "Gift cards",
+        (),
+        "profile",
+        False,
+        "text",
+        None,
+        None,
+    ),
+}
+
+# (site, path) -> [(matched_text, form, linked)] in page order; `unlinked` pages marked below.
+STATIC_MENTIONS = {
+    ("forum", "/t/grinder-retention-tips/57"): [("brewbird", "name", False)],
+    BLOG_POST: [("BrewBird", "name", True), ("BrewBird", "name", True)],
+    ("blog", "/2026/04/espresso-grinders-compared/"): [("BrewBird", "name", False)] * 4,
+    ("directory", "/"): [("BrewBird", "name", True)],
+    ("directory", "/best-coffee-tools/"): [("BrewBird", "name", True), ("BrewBird", "name", True)],
+    ("directory", "/submit/"): [("BrewBird", "name", True)],
+    ("directory", "/legal/"): [("BrewBird", "name", True)],
+    ("news", "/2026/05/coffee-startups-raise/"): [
+        ("BrewBird", "name", False),
+        ("brewbird.io", "domain", False),
+        ("BrewBird", "name", False),
+        ("brewbird.io", "email", False),
+    ],
+    ("news", "/archive/2019/11/smart-kettle-startup-launches/"): [
+        ("BrewBird", "name", False),
+        ("brewbird.io", "domain", True),
+    ],
+    ("resources", "/"): [("BrewBird", "name", True)],
+}
+RENDERED_ONLY_MENTIONS = {
+    ("forum", "/t/best-gooseneck-kettle/42"): [("BrewBird", "name", True), ("BrewBird", "name", False)],
+    ("social", "/@janedoe"): [
+        ("BrewBird", "name", False),
+        ("brewbird.io", "domain", True),
+        ("BrewBird", "name", False),
+    ],
+    ("social", "/@marco"): [("BrewBird", "name", False), ("BrewBird", "name", False)],
+}
+STATIC_UNLINKED = {
+    ("forum", "/t/grinder-retention-tips/57"),
+    ("blog", "/2026/04/espresso-grinders-compared/"),
+    ("news", "/2026/05/coffee-startups-raise/"),
+}
+RENDERED_UNLINKED = STATIC_UNLINKED | {("social", "/@marco")}
+
+# Every page the crawl reaches with depth=2 from the six home pages, and its status.
+PAGES = {
+    ("forum", "/"): 200,
+    ("forum", "/about"): 200,
+    ("forum", "/faq"): 200,
+    ("forum", "/tos"): 200,
+    ("forum", "/privacy"): 200,
+    ("forum", "/t/best-gooseneck-kettle/42"): 200,
+    ("forum", "/t/grinder-retention-tips/57"): 200,
+    ("social", "/"): 200,
+    ("social", "/about"): 200,
+    ("social", "/terms"): 200,
+    ("social", "/privacy-policy"): 200,
+    ("social", "/@janedoe"): 200,
+    ("social", "/@marco"): 200,
+    ("blog", "/"): 200,
+    BLOG_POST: 200,
+    ("blog", "/2026/04/espresso-grinders-compared/"): 200,
+    ("blog", "/author/sam-rivera/"): 200,
+    ("blog", "/contact/"): 200,
+    ("blog", "/privacy-policy/"): 200,
+    ("directory", "/"): 200,
+    ("directory", "/best-coffee-tools/"): 200,
+    ("directory", "/submit/"): 200,
+    ("directory", "/legal/"): 200,
+    ("news", "/"): 200,
+    ("news", "/2026/05/coffee-startups-raise/"): 200,
+    ("news", "/2026/05/tariffs/"): 200,
+    ("news", "/archive/"): 200,
+    ("news", "/archive/2019/11/smart-kettle-startup-launches/"): 200,
+    ("news", "/legal/"): 200,
+    ("resources", "/"): 200,
+    ("resources", "/guides/gooseneck-kettles"): 404,
+    ("resources", "/gone"): 410,
+    ("resources", "/broken-server"): 500,
+    ("resources", "/espresso-links"): 200,
+    ("resources", "/legal/"): 200,
+    # linked, but disallowed by robots.txt: recorded, never fetched
+    ("resources", "/private/"): None,
+}
+
+
+def site_path(web, url):
+    for site, base in web.urls.items():
+        if url.startswith(base):
+            return site, url[len(base) :] or "/"
+    return None, url
+
+
+def backlink_rows(web, records):
+    return [
+        (
+            *site_path(web, b["source_url"]),
+            b["target_url"],
+            b["anchor_text"],
+            tuple(b["rel"]),
+            b["position"],
+            b["hidden"],
+            b["link_type"],
+            b["image_alt"],
+            b["wrapper_url"],
+        )
+        for b in records
+    ]
+
+
+def mention_rows(web, records):
+    pages: dict = {}
+    for m in sorted(records, key=lambda m: (m["source_url"], m["term"].lower(), m["occurrence"])):
+        pages.setdefault(site_path(web, m["source_url"]), []).append(m)
+    return pages
+
+
+def crawl(demo_web, tmp_path_factory, render):
+    out = tmp_path_factory.mktemp(f"crawl-{render}")
+    result = run_crawl(
+        {"target": "brewbird.io", "seeds": ",".join(demo_web.seeds), "depth": "2", "render": render}, out
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def static_crawl(demo_web, tmp_path_factory):
+    return crawl(demo_web, tmp_path_factory, "never")
+
+
+@pytest.fixture(scope="module")
+def rendered_crawl(demo_web, tmp_path_factory):
+    return crawl(demo_web, tmp_path_factory, "always")
+
+
+@pytest.fixture(scope="module")
+def auto_crawl(demo_web, tmp_path_factory):
+    return crawl(demo_web, tmp_path_factory, "auto")
+
+
+def test_static_crawl_backlinks(demo_web, static_crawl):
+    rows = backlink_rows(demo_web, static_crawl.records("backlink"))
+    assert len(rows) == len(set(rows)), "a backlink was written twice"
+    assert set(rows) == STATIC_BACKLINKS
+
+
+@pytest.mark.parametrize("crawl_name", ["rendered_crawl", "auto_crawl"])
+def test_rendered_crawl_finds_js_links_exactly_once(demo_web, crawl_name, request):
+    result = request.getfixturevalue(crawl_name)
+    rows = backlink_rows(demo_web, result.records("backlink"))
+    assert len(rows) == len(set(rows)), "a backlink was written twice"
+    assert set(rows) == STATIC_BACKLINKS | RENDERED_ONLY_BACKLINKS
+
+
+def check_mentions(web, result, expected, unlinked):
+    pages = mention_rows(web, result.records("mention"))
+    by_order = {
+        page: [(m["matched_text"], m["form"], m["linked"]) for m in sorted(ms, key=lambda m: m["snippet"])]
+        for page, ms in pages.items()
+    }
+    want = {page: sorted(rows, key=lambda r: r) for page, rows in expected.items()}
+    assert {p: sorted(r) for p, r in by_order.items()} == {p: sorted(r) for p, r in want.items()}
+    assert {page for page, ms in pages.items() if all(m["unlinked"] for m in ms)} == unlinked
+    assert {page for page, ms in pages.items() if any(m["unlinked"] for m in ms)} == unlinked
+
+
+def test_static_crawl_mentions(demo_web, static_crawl):
+    check_mentions(demo_web, static_crawl, STATIC_MENTIONS, STATIC_UNLINKED)
+
+
+@pytest.mark.parametrize("crawl_name", ["rendered_crawl", "auto_crawl"])
+def test_rendered_crawl_mentions(demo_web, crawl_name, request):
+    check_mentions(
+        demo_web,
+        request.getfixturevalue(crawl_name),
+        STATIC_MENTIONS | RENDERED_ONLY_MENTIONS,
+        RENDERED_UNLINKED,
+    )
+
+
+def test_pages_once_each_with_status(demo_web, static_crawl, rendered_crawl):
+    for result, rendered in ((static_crawl, False), (rendered_crawl, True)):
+        pages = result.records("page")
+        keys = [site_path(demo_web, p["url"]) for p in pages]
+        assert len(keys) == len(set(keys)), "a page was written twice"
+        assert {k: p["status"] for k, p in zip(keys, pages, strict=True)} == PAGES
+        assert {p["rendered"] for p in pages if p["status"] == 200} == {rendered}
+        assert all(p["crawl_id"] == "test" and p["target"] == "brewbird.io" for p in pages)
+        errors = {k: p["error"] for k, p in zip(keys, pages, strict=True) if p["error"]}
+        assert errors == {
+            ("resources", "/guides/gooseneck-kettles"): "HTTP 404",
+            ("resources", "/gone"): "HTTP 410",
+            ("resources", "/broken-server"): "HTTP 500",
+            ("resources", "/private/"): "Forbidden by robots.txt",
+        }
+
+
+def test_auto_renders_only_the_pages_that_need_it(demo_web, auto_crawl):
+    rendered = {
+        site_path(demo_web, p["url"]): p["render_reason"] for p in auto_crawl.records("page") if p["rendered"]
+    }
+    assert rendered == {
+        ("forum", "/t/best-gooseneck-kettle/42"): "loading-placeholder",
+        ("social", "/@janedoe"): "empty-app-root",
+        ("social", "/@marco"): "empty-app-root",
+    }
+
+
+def test_records_have_the_common_fields(static_crawl):
+    for record_type in ("page", "backlink", "mention", "lead"):
+        records = static_crawl.records(record_type)
+        assert records, record_type
+        for record in records:
+            assert list(record)[:6] == [
+                "type",
+                "schema_version",
+                "record_id",
+                "crawl_id",
+                "target",
+                "crawled_at",
+            ]
+            assert record["type"] == record_type
+            assert record["crawled_at"].endswith("Z") and record["crawled_at"][10] == "T"
