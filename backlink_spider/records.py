@@ -1,6 +1,7 @@
 """Record definitions: the single source of truth for what a crawl writes.
 
-Every record is a dataclass; `type` names its dataset, and the first six fields are common to all (`target` is the target's host).
+Every record is a dataclass; `type` names its dataset, and the first six fields are common to
+all (`target` is the target's host).
 The README's field table and the schema files are generated from / checked against these classes.
 When a field changes, bump SCHEMA_VERSION.
 """

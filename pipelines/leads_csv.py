@@ -7,12 +7,14 @@ encoding; written under a temporary name and renamed when the crawl closes). Col
 - source_url: the page that mentions the brand without linking
 - title: the page title
 - author: the page's author, when the page names one
-- emails: e-mail addresses found on the page (mailto links, plain and "name [at] site [dot] com"), "; "-separated
+- emails: e-mail addresses on the page (mailto links, plain and "name [at] site [dot] com"),
+  "; "-separated
 - contact_url: the site's contact (or about) page, when the page links one
 - social_profiles: the site's own social profiles (linked from header, footer, sidebar), "; "-separated
 - snippet: the words around the best mention
 - mentions: number of brand mentions on the page
-- source_type: forum_thread, blog_post, blog_comment, directory, social_profile, news_article, qna, wiki, other
+- source_type: forum_thread, blog_post, blog_comment, directory, social_profile, news_article, qna,
+  wiki, other
 - source_domain, target, crawl_id, crawled_at
 
 Cells that a spreadsheet would run as a formula (starting with = + - @) are prefixed with a quote.
