@@ -82,16 +82,28 @@ class CrawlArguments:
     case_sensitive: bool
     exclude: tuple[str, ...]
     context: tuple[str, ...]
+    check_links: bool = True
 
     @classmethod
     def parse(cls, kwargs: dict[str, object]) -> CrawlArguments:
         """Check `-a` arguments; raises ArgumentError with a one-line message."""
-        known = {"target", "brand", "seeds", "depth", "render", "brand_case", "exclude", "context", "_job"}
+        known = {
+            "target",
+            "brand",
+            "seeds",
+            "depth",
+            "render",
+            "brand_case",
+            "exclude",
+            "context",
+            "check_links",
+            "_job",
+        }
         unknown = sorted(set(kwargs) - known)
         if unknown:
             raise ArgumentError(
                 f"unknown argument -a {unknown[0]}=... (known: target, brand, seeds, depth, render, "
-                "brand_case, exclude, context)"
+                "brand_case, exclude, context, check_links)"
             )
         try:
             target = Target.parse(_str(kwargs.get("target")), _str(kwargs.get("brand")))
@@ -118,6 +130,7 @@ class CrawlArguments:
             case_sensitive=case == "sensitive",
             exclude=parse_terms(_str(kwargs.get("exclude"))),
             context=parse_terms(_str(kwargs.get("context"))),
+            check_links=_bool("check_links", _str(kwargs.get("check_links")), True),
         )
 
     def matcher(self) -> BrandMatcher:

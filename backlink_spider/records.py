@@ -103,6 +103,9 @@ class Backlink(Record):
     hidden: bool = False
     context: str = ""
     rendered: bool = False
+    target_status: int | None = None
+    target_error: str | None = None
+    reclaim: bool = False
 
     def identity(self) -> tuple[object, ...]:
         from backlink_spider.urls import url_key
@@ -153,7 +156,28 @@ class Lead(Record):
         return (url_key(self.source_url),)
 
 
-RECORD_TYPES: dict[str, type[Record]] = {cls.TYPE: cls for cls in (Page, Backlink, Mention, Lead)}
+@dataclass(kw_only=True)
+class BrokenLink(Record):
+    """A dead outbound link on a crawled page (one per page and dead URL)."""
+
+    TYPE = "broken_link"
+    source_url: str
+    broken_url: str
+    anchor_text: str
+    status: int | None = None
+    error: str | None = None
+    checked_at: str
+    to_target: bool = False
+    suggested_replacement: str | None = None
+    suggestion_score: float | None = None
+
+    def identity(self) -> tuple[object, ...]:
+        from backlink_spider.urls import url_key
+
+        return (url_key(self.source_url), url_key(self.broken_url))
+
+
+RECORD_TYPES: dict[str, type[Record]] = {cls.TYPE: cls for cls in (Page, Backlink, Mention, Lead, BrokenLink)}
 
 
 def field_names(cls: type[Record]) -> list[str]:

@@ -22,6 +22,12 @@ CRAWL_ID = ""
 # Comma-separated CIDRs the crawler may fetch although they are not public (private, loopback,
 # link-local, ...). Empty: only public addresses. The demo and tests use "127.0.0.0/8".
 ALLOWED_PRIVATE_NETWORKS = ""
+# Host patterns (fnmatch) a crawl may fetch; empty = any. Checked before DNS. DENIED_HOSTS wins.
+ALLOWED_HOSTS = []
+DENIED_HOSTS = []
+# Fetch some hosts from another origin ({"site.com": "http://10.0.0.5:8080", "*.site.com": ...}):
+# staging mirrors, tests, the demo. Records keep the URLs as written.
+HOST_ALIASES = {}
 # Scrapy 2.19's remote-control server runs Python in the crawl process: off on shared servers.
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -46,6 +52,15 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
+
+# --- link checking (-a check_links=false turns it off) -------------------------------------------
+# Outbound links of crawled pages are checked once per crawl (HEAD, then GET if HEAD is refused).
+LINK_CHECK_MAX = 5_000
+LINK_CHECK_MAX_PER_HOST = 200
+# Target pages (from the target's sitemap) indexed to suggest replacements for dead links.
+TARGET_PAGES_MAX = 200
+# How long the crawl waits for the target's pages before it starts on the seeds (seconds).
+TARGET_PAGES_WAIT = 60
 
 # --- rendering ----------------------------------------------------------------------------------
 # Path or name of the Chromium to use; empty = Playwright's own, else a system chromium.
@@ -99,7 +114,9 @@ RENDER_BLOCKED_HOSTS = [
 
 # --- components ---------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
-    # Before robots.txt (100) so even robots.txt fetches are checked.
+    # All before robots.txt (100), so robots.txt fetches are aliased, filtered and guarded too.
+    "backlink_spider.middlewares.HostAliasMiddleware": 40,
+    "backlink_spider.middlewares.HostFilterMiddleware": 45,
     "backlink_spider.middlewares.PrivateAddressGuardMiddleware": 50,
 }
 ITEM_PIPELINES = {
@@ -107,6 +124,9 @@ ITEM_PIPELINES = {
     "pipelines.jsonl.JsonlWriterPipeline": 900,
     "pipelines.leads_csv.LeadsCsvPipeline": 910,
 }
+# With -s REDIS_URL=redis://host:port/db (and the same -s CRAWL_ID on every process), N processes
+# or Scrapyd nodes share one frontier in Redis; without it, this add-on changes nothing.
+ADDONS = {"backlink_spider.distributed.RedisAddon": 0}
 
 # --- Scrapy defaults we rely on -----------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -7,6 +7,7 @@ print what it found and where the output went.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -36,31 +37,25 @@ def main(argv: list[str] | None = None) -> int:
     crawl_id = "demo-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     try:
         print("Demo web:", ", ".join(f"{name} {url}" for name, url in web.urls.items()), flush=True)
-        command = [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "crawl",
-            "mentions",
-            "-a",
-            "target=brewbird.io",
-            "-a",
-            "seeds=" + ",".join(web.seeds),
-            "-a",
-            f"depth={args.depth}",
-            "-a",
-            f"render={args.render}",
-            "-s",
-            "ALLOWED_PRIVATE_NETWORKS=127.0.0.0/8",
-            "-s",
-            f"OUTPUT_DIR={args.output_dir}",
-            "-s",
-            f"CRAWL_ID={crawl_id}",
-            "-s",
-            "AUTOTHROTTLE_ENABLED=False",
-            "-s",
-            "LOG_LEVEL=WARNING",
-        ]
+        arguments = {
+            "target": "brewbird.io",
+            "seeds": ",".join(web.seeds),
+            "depth": args.depth,
+            "render": args.render,
+        }
+        settings = {
+            "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
+            # The demo's brewbird.io is served on loopback, and nothing outside it is ever fetched.
+            "HOST_ALIASES": json.dumps(web.target_hosts),
+            "ALLOWED_HOSTS": "127.0.10.*",
+            "OUTPUT_DIR": args.output_dir,
+            "CRAWL_ID": crawl_id,
+            "AUTOTHROTTLE_ENABLED": "False",
+            "LOG_LEVEL": "WARNING",
+        }
+        command = [sys.executable, "-m", "scrapy", "crawl", "mentions"]
+        command += [part for key, value in arguments.items() for part in ("-a", f"{key}={value}")]
+        command += [part for key, value in settings.items() for part in ("-s", f"{key}={value}")]
         print("Running:", " ".join(command[2:]), flush=True)
         result = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
         if result.returncode != 0:

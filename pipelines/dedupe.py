@@ -13,6 +13,7 @@ import hashlib
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.misc import build_from_crawler, load_object
 
 
 class MemorySeenSet:
@@ -42,7 +43,11 @@ class DedupePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
-        return cls(crawler, MemorySeenSet())
+        # DEDUPE_SEEN_SET: import path of the seen-set class; unset = this process's memory.
+        # The Redis add-on (backlink_spider.distributed) sets a Redis SET shared by all processes.
+        path = crawler.settings.get("DEDUPE_SEEN_SET")
+        seen = build_from_crawler(load_object(path), crawler) if path else MemorySeenSet()
+        return cls(crawler, seen)
 
     def process_item(self, item):  # noqa: ANN001, ANN201
         adapter = ItemAdapter(item)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -36,6 +37,16 @@ class CrawlResult:
         return list(read_records(self.output_dir, record_type))
 
 
+def demo_settings(web: DemoWeb) -> dict[str, str]:
+    """Settings every crawl of the demo web needs: loopback allowed, brewbird.io served by the
+    demo's stand-in, and no request ever leaving the demo web (no outside host in a test)."""
+    return {
+        "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
+        "HOST_ALIASES": json.dumps(web.target_hosts),
+        "ALLOWED_HOSTS": "127.0.10.*",
+    }
+
+
 def run_crawl(
     args: dict[str, str],
     output_dir: Path,
@@ -43,13 +54,16 @@ def run_crawl(
     spider: str = "mentions",
     timeout: float = 300,
 ) -> CrawlResult:
-    """Run `scrapy crawl SPIDER -a k=v ... -s K=V ...` in the project, as a user would."""
+    """Run `scrapy crawl SPIDER -a k=v ... -s K=V ...` in the project, as a user would.
+
+    Only loopback hosts are fetched unless `settings` say otherwise: a test never reaches outside."""
     command = [sys.executable, "-m", "scrapy", "crawl", spider]
     for key, value in args.items():
         command += ["-a", f"{key}={value}"]
     merged = {
         "OUTPUT_DIR": str(output_dir),
         "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
+        "ALLOWED_HOSTS": "127.*",
         "AUTOTHROTTLE_ENABLED": "False",
         "CRAWL_ID": "test",
         **(settings or {}),

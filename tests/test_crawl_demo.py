@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import run_crawl
+from tests.conftest import demo_settings, run_crawl
 
 BLOG_POST = ("blog", "/2026/03/cold-brew-at-home/")
 GOOGLE_PRICING = "https://www.google.com/url?q=https%3A%2F%2Fbrewbird.io%2Fpricing&sa=D"
@@ -276,7 +276,9 @@ def mention_rows(web, records):
 def crawl(demo_web, tmp_path_factory, render):
     out = tmp_path_factory.mktemp(f"crawl-{render}")
     result = run_crawl(
-        {"target": "brewbird.io", "seeds": ",".join(demo_web.seeds), "depth": "2", "render": render}, out
+        {"target": "brewbird.io", "seeds": ",".join(demo_web.seeds), "depth": "2", "render": render},
+        out,
+        demo_settings(demo_web),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result
@@ -380,3 +382,51 @@ def test_records_have_the_common_fields(static_crawl):
             ]
             assert record["type"] == record_type
             assert record["crawled_at"].endswith("Z") and record["crawled_at"][10] == "T"
+
+
+def test_broken_links_with_status_error_and_replacement(demo_web, static_crawl):
+    rows = {
+        (*site_path(demo_web, b["source_url"]), b["broken_url"].replace(demo_web.urls["resources"], ""),
+         b["anchor_text"], b["status"], b["error"], b["to_target"], b["suggested_replacement"])
+        for b in static_crawl.records("broken_link")
+    }
+    assert rows == {
+        ("resources", "/", "/guides/gooseneck-kettles", "Guide to gooseneck kettles", 404, None, False,
+         "https://brewbird.io/guides/gooseneck-kettles"),
+        ("resources", "/", "/gone", "Cold brew ratios", 410, None, False, "https://brewbird.io/guides/cold-brew"),
+        ("resources", "/", "/broken-server", "Burr grinder buying guide", 500, None, False,
+         "https://brewbird.io/grinders/burr-grinder-pro"),
+        ("resources", "/", "http://127.0.10.250:9/", "Smart kettle temperature chart", None, "connection refused",
+         False, "https://brewbird.io/kettles/smart-kettle"),
+        ("resources", "/", "https://brewbird.io/old-kettle-guide", "Kettle care and descaling guide", 404, None,
+         True, "https://brewbird.io/guides/gooseneck-kettles"),
+    }
+    for record in static_crawl.records("broken_link"):
+        assert 0 < record["suggestion_score"] <= 1
+        assert record["checked_at"].endswith("Z")
+
+
+def test_backlinks_to_dead_target_pages_are_flagged_reclaim(demo_web, static_crawl, rendered_crawl):
+    for result in (static_crawl, rendered_crawl):
+        statuses = {(b["target_url"], b["target_status"], b["reclaim"]) for b in result.records("backlink")}
+        assert ("https://brewbird.io/old-kettle-guide", 404, True) in statuses
+        assert {s for s in statuses if s[0] != "https://brewbird.io/old-kettle-guide"} == {
+            (url, 200, False) for url, _, _ in statuses if url != "https://brewbird.io/old-kettle-guide"
+        }
+
+
+def test_check_links_false_checks_nothing(demo_web, tmp_path):
+    result = run_crawl(
+        {"target": "brewbird.io", "seeds": demo_web.urls["resources"] + "/", "depth": "0", "render": "never",
+         "check_links": "false"},
+        tmp_path,
+        demo_settings(demo_web),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.records("broken_link") == []
+    assert {(b["target_url"], b["target_status"], b["reclaim"]) for b in result.records("backlink")} == {
+        ("https://brewbird.io/old-kettle-guide", None, False),
+        ("https://brewbird.io/guides/cold-brew", None, False),
+        ("https://www.brewbird.io/kettles/smart-kettle", None, False),
+    }
+    assert "link_check" not in result.stderr

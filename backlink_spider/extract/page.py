@@ -16,6 +16,8 @@ from backlink_spider.target import Target, host_of, registered_domain
 from backlink_spider.urls import absolute_url, unwrap_redirect
 
 SNIPPET_CHARS = 90
+# Parts of a page that hold its own content (not navigation or site-wide boilerplate).
+_MAIN_POSITIONS = frozenset({"content", "comment", "profile"})
 CONTEXT_CHARS = 120
 
 
@@ -83,6 +85,7 @@ class PageExtraction:
     mentions: list[BrandMention]
     links: list[OutLink]
     text: str
+    content_text: str
     contacts: Contacts | None = None
 
     @property
@@ -236,6 +239,9 @@ def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) 
         mentions=mentions,
         links=links,
         text=walked.text,
+        content_text=" ".join(
+            walked.text[seg.start : seg.end] for seg in walked.segments if seg.position in _MAIN_POSITIONS
+        ),
     )
 
 

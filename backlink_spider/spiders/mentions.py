@@ -9,6 +9,7 @@ render.py, record shapes in records.py; this file decides what to fetch and hand
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -18,15 +19,17 @@ import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from backlink_spider.arguments import ArgumentError, CrawlArguments
 from backlink_spider.browser import BrowserNotFound, find_browser, launch_options
 from backlink_spider.extract.page import PageExtraction, PageSnapshot, best_snippet, extract_page
-from backlink_spider.records import Backlink, Lead, Mention, Page, utc_now
+from backlink_spider.linkcheck import HEAD_REFUSED, CheckResult, LinkCheckBook, TargetIndex, describe_failure
+from backlink_spider.records import Backlink, BrokenLink, Lead, Mention, Page, utc_now
 from backlink_spider.render import RenderOptions, render_reason
 from backlink_spider.target import host_of, registered_domain
-from backlink_spider.urls import canonical_url
+from backlink_spider.urls import canonical_url, url_key
 
 RENDER_HANDLER = "backlink_spider.browser.RenderDownloadHandler"
 
@@ -74,12 +77,35 @@ class MentionsSpider(scrapy.Spider):
         spider.render_options = RenderOptions.from_settings(settings)
         spider.matcher = config.matcher()
         spider.seed_sites = {registered_domain(host_of(url)) for url in config.seeds}
+        spider.checks = LinkCheckBook(
+            settings.getint("LINK_CHECK_MAX"), settings.getint("LINK_CHECK_MAX_PER_HOST")
+        )
+        spider.target_index = TargetIndex()
+        spider.target_pages_max = settings.getint("TARGET_PAGES_MAX")
+        spider.target_pages_wait = settings.getfloat("TARGET_PAGES_WAIT")
         return spider
 
     config: CrawlArguments
     crawl_id: str
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.config.check_links:
+            # The target's own pages come first: dead links found later get replacement suggestions.
+            self._target_ready = asyncio.Event()
+            self._target_outstanding = 1
+            yield scrapy.Request(
+                f"https://{self.config.target.host}/sitemap.xml",
+                callback=self.parse_target_sitemap,
+                errback=self.target_page_failed,
+                priority=100,
+                dont_filter=True,
+            )
+            try:
+                await asyncio.wait_for(self._target_ready.wait(), self.target_pages_wait)
+            except TimeoutError:
+                self.logger.warning(
+                    "Target pages not all fetched after %ss; starting the crawl", self.target_pages_wait
+                )
         for url in self.config.seeds:
             yield self.page_request(canonical_url(url), hop=0)
 
@@ -134,7 +160,11 @@ class MentionsSpider(scrapy.Spider):
             else {},
         )
         found = extract_page(snapshot, self.config.target, self.matcher)
+        if self.config.target.owns(url):
+            self._index_target_page(url, found)
         yield from self._records(url, response, found, rendered, hop)
+        if self.config.check_links:
+            yield from self._check_links(url, found)
         if hop < self.config.depth:
             yield from self._follow(found, hop)
 
@@ -205,26 +235,28 @@ class MentionsSpider(scrapy.Spider):
             mentions=len(found.mentions),
         )
         for link in found.backlinks:
-            yield Backlink(
-                crawl_id=self.crawl_id,
-                target=self.config.target.host,
-                crawled_at=now,
-                source_url=url,
-                target_url=link.target_url,
-                anchor_text=link.anchor_text,
-                rel=link.rel,
-                nofollow="nofollow" in link.rel,
-                ugc="ugc" in link.rel,
-                sponsored="sponsored" in link.rel,
-                source_domain=source_domain,
-                target_domain=host_of(link.target_url),
-                link_type=link.link_type,
-                image_alt=link.image_alt,
-                wrapper_url=link.wrapper_url,
-                position=link.position,
-                hidden=link.hidden,
-                context=link.context,
-                rendered=rendered,
+            yield from self._backlink_ready(
+                Backlink(
+                    crawl_id=self.crawl_id,
+                    target=self.config.target.host,
+                    crawled_at=now,
+                    source_url=url,
+                    target_url=link.target_url,
+                    anchor_text=link.anchor_text,
+                    rel=link.rel,
+                    nofollow="nofollow" in link.rel,
+                    ugc="ugc" in link.rel,
+                    sponsored="sponsored" in link.rel,
+                    source_domain=source_domain,
+                    target_domain=host_of(link.target_url),
+                    link_type=link.link_type,
+                    image_alt=link.image_alt,
+                    wrapper_url=link.wrapper_url,
+                    position=link.position,
+                    hidden=link.hidden,
+                    context=link.context,
+                    rendered=rendered,
+                )
             )
         for mention in found.mentions:
             yield Mention(
@@ -257,6 +289,151 @@ class MentionsSpider(scrapy.Spider):
                 mentions=len(found.mentions),
                 source_type=found.source_type,
             )
+
+    # --- link checking -----------------------------------------------------------------------
+
+    def _check_request(self, key: str, method: str = "HEAD") -> scrapy.Request:
+        return scrapy.Request(
+            key,
+            method=method,
+            callback=self.link_checked,
+            errback=self.link_check_failed,
+            priority=-10,
+            dont_filter=True,  # one check per URL is LinkCheckBook's job; a page GET must not hide it
+            meta={
+                "link_check": key,
+                "source_url": key,
+                "handle_httpstatus_list": list(range(400, 600)),
+                "dont_retry": True,  # a dead link is checked again by the next crawl
+                "download_timeout": 20,
+            },
+        )
+
+    def _backlink_ready(self, backlink: Backlink) -> Iterator[Any]:
+        """A backlink is written once its target URL's status is known (reclaim: a dead target)."""
+        if not self.config.check_links:
+            yield backlink
+            return
+        key = canonical_url(backlink.target_url)
+        if key in self.checks.results:
+            yield self._with_target_status(backlink, self.checks.results[key])
+            return
+        self.checks.waiting_backlinks.setdefault(key, []).append(backlink)
+        if self.checks.should_schedule(key, host_of(key)):
+            yield self._check_request(key)
+        elif not self.checks.pending(key):  # over the caps: written without a status
+            self.checks.waiting_backlinks.pop(key, None)
+            yield backlink
+
+    @staticmethod
+    def _with_target_status(backlink: Backlink, result: CheckResult) -> Backlink:
+        backlink.target_status = result.status
+        backlink.target_error = result.error
+        backlink.reclaim = result.status in (404, 410)
+        return backlink
+
+    def _check_links(self, url: str, found: PageExtraction) -> Iterator[Any]:
+        seen: set[str] = set()
+        for link in found.links:
+            key = canonical_url(link.url)
+            if key in seen or url_key(key) == url_key(url):
+                continue
+            seen.add(key)
+            result = self.checks.results.get(key)
+            if result is not None:
+                if result.dead:
+                    yield self._broken_link(url, key, link.anchor_text, result)
+                continue
+            self.checks.waiting_sources.setdefault(key, []).append((url, link.anchor_text))
+            if self.checks.should_schedule(key, host_of(key)):
+                yield self._check_request(key)
+            elif not self.checks.pending(key):
+                self.checks.waiting_sources.pop(key, None)
+                self.crawler.stats.inc_value("link_check/skipped_cap")
+
+    def _broken_link(self, source_url: str, key: str, anchor: str, result: CheckResult) -> BrokenLink:
+        suggestion = self.target_index.suggest(anchor, key)
+        return BrokenLink(
+            crawl_id=self.crawl_id,
+            target=self.config.target.host,
+            crawled_at=utc_now(),
+            source_url=source_url,
+            broken_url=key,
+            anchor_text=anchor,
+            status=result.status,
+            error=result.error,
+            checked_at=result.checked_at,
+            to_target=self.config.target.owns(key),
+            suggested_replacement=suggestion[0] if suggestion else None,
+            suggestion_score=suggestion[1] if suggestion else None,
+        )
+
+    def link_checked(self, response: Response) -> Iterator[Any]:
+        key = response.meta["link_check"]
+        if response.request.method == "HEAD" and response.status in HEAD_REFUSED:
+            yield self._check_request(key, method="GET")
+            return
+        self.crawler.stats.inc_value(f"link_check/status/{response.status}")
+        yield from self._finish_check(key, CheckResult(response.status, None, utc_now()))
+
+    def link_check_failed(self, failure: Failure) -> Iterator[Any]:
+        key = failure.request.meta["link_check"]
+        if failure.check(HttpError):
+            result = CheckResult(failure.value.response.status, None, utc_now())
+        else:
+            result = CheckResult(None, describe_failure(failure), utc_now())
+        self.crawler.stats.inc_value(f"link_check/error/{result.error or result.status}")
+        yield from self._finish_check(key, result)
+
+    def _finish_check(self, key: str, result: CheckResult) -> Iterator[Any]:
+        sources, backlinks = self.checks.finish(key, result)
+        if result.dead:
+            for source_url, anchor in sources:
+                yield self._broken_link(source_url, key, anchor, result)
+        for backlink in backlinks:
+            yield self._with_target_status(backlink, result)
+
+    # --- the target's own pages (for replacement suggestions) ---------------------------------
+
+    def parse_target_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            urls = [entry["loc"] for entry in Sitemap(response.body) if entry.get("loc")]
+            nested = Sitemap(response.body).type == "sitemapindex"
+        except Exception:  # noqa: BLE001 - a broken sitemap only means no suggestions
+            urls, nested = [], False
+        for loc in urls[: self.target_pages_max]:
+            self._target_outstanding += 1
+            yield scrapy.Request(
+                loc,
+                callback=self.parse_target_sitemap if nested else self.parse_target_page,
+                errback=self.target_page_failed,
+                priority=100,
+            )
+        self._target_page_done()
+
+    def parse_target_page(self, response: Response) -> None:
+        if isinstance(response, TextResponse) and _is_html(response):
+            snapshot = PageSnapshot(url=response.url, html=response.text)
+            self._index_target_page(
+                response.meta.get("source_url", response.url),
+                extract_page(snapshot, self.config.target, self.matcher),
+            )
+        self._target_page_done()
+
+    def target_page_failed(self, failure: Failure) -> None:
+        self._target_page_done()
+
+    def _target_page_done(self) -> None:
+        self._target_outstanding -= 1
+        if self._target_outstanding <= 0:
+            self.logger.info("Indexed %d target pages for replacement suggestions", len(self.target_index))
+            self._target_ready.set()
+
+    def _index_target_page(self, url: str, found: PageExtraction) -> None:
+        """Index a page of the target, under its canonical URL when that is on the target."""
+        canonical = found.canonical_url
+        name = canonical if canonical and self.config.target.owns(canonical) else url
+        self.target_index.add(name, found.title, found.content_text)
 
     def _follow(self, found: PageExtraction, hop: int) -> Iterator[scrapy.Request]:
         """Links within the page's own site (a seed site) are followed; others only recorded.

@@ -1,0 +1,486 @@
+"""backlinks-load into DuckDB and into a real PostgreSQL server started for the session.
+
+Two crawls of one target are written with the real record classes and the real JSONL writer; the second
+crawl loses one backlink and gains one. They are loaded, loaded again, and the tables and views are
+compared row by row with what they must hold.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import orjson
+import psycopg
+import pytest
+from scrapy.utils.test import get_crawler
+
+from backlink_spider.records import RECORD_TYPES, Backlink, Mention, Page, Record
+from pipelines.jsonl import JsonlWriterPipeline
+from pipelines.warehouse import load
+
+TARGET = "brewbird.io"
+T1 = "2026-11-01T10:00:00.000000Z"
+T2 = "2026-11-08T10:00:00.000000Z"
+
+
+# --- a real PostgreSQL ----------------------------------------------------------------------------
+
+
+def _pg_bindir() -> Path | None:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    return Path(candidates[0]).parent if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throw-away PostgreSQL cluster on 127.0.0.1:<free port>; yields a function making a fresh DSN.
+
+    PostgreSQL refuses to run as root: as root, initdb and pg_ctl run as the `postgres` user
+    (runuser, else su) in a temp directory owned by that user.
+    """
+    bindir = _pg_bindir()
+    if bindir is None:
+        pytest.skip(
+            "PostgreSQL server binaries not found (no initdb on PATH or in /usr/lib/postgresql/*/bin)"
+        )
+    as_user: list[str] = []
+    tmp = Path(tempfile.mkdtemp(prefix="blpg-"))  # short: the socket path must fit in 107 bytes
+    if os.geteuid() == 0:
+        try:
+            pg = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no `postgres` user to run PostgreSQL as")
+        os.chown(tmp, pg.pw_uid, pg.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"] if shutil.which("runuser") else None
+
+    def run(*command: str) -> subprocess.CompletedProcess:
+        if as_user is None:  # root without runuser
+            import shlex
+
+            return subprocess.run(
+                ["su", "postgres", "-s", "/bin/sh", "-c", shlex.join(command)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        return subprocess.run([*as_user, *command], capture_output=True, text=True, timeout=60)
+
+    data, port = tmp / "data", _free_port()
+    done = run(
+        str(bindir / "initdb"), "-D", str(data), "--auth=trust", "-U", "postgres", "-E", "UTF8", "--no-sync"
+    )
+    assert done.returncode == 0, f"initdb failed:\n{done.stdout}\n{done.stderr}"
+    options = (
+        f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off"
+    )
+    done = run(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-l",
+        str(tmp / "log"),
+        "-w",
+        "-t",
+        "30",
+        "-o",
+        options,
+        "start",
+    )
+    log = (tmp / "log").read_text(errors="replace") if (tmp / "log").exists() else ""
+    assert done.returncode == 0, f"pg_ctl start failed:\n{done.stdout}\n{done.stderr}\n{log}"
+    admin = f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
+    counter = iter(range(1, 1_000_000))
+
+    def fresh_database() -> str:
+        name = f"test_{next(counter)}"
+        with psycopg.connect(admin, autocommit=True) as con:
+            con.execute(f"CREATE DATABASE {name}")
+        return f"host=127.0.0.1 port={port} user=postgres dbname={name}"
+
+    try:
+        yield fresh_database
+    finally:
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@dataclass
+class Warehouse:
+    """One backend under test: how to load into it and how to query it."""
+
+    kind: str
+    where: str
+    args: list[str] = field(default_factory=list)
+
+    def load(self, output_dir: Path, *extra: str) -> int:
+        return load.main([str(output_dir), *self.args, *extra])
+
+    def query(self, sql: str) -> list[tuple]:
+        if self.kind == "duckdb":
+            with duckdb.connect(self.where, read_only=True) as con:
+                rows = con.execute(sql).fetchall()
+        else:
+            with psycopg.connect(self.where) as con:
+                rows = con.execute(sql).fetchall()
+        return [tuple(_naive(v) for v in row) for row in rows]
+
+    def count(self, table: str) -> int:
+        return self.query(f"SELECT count(*) FROM {table}")[0][0]
+
+
+def _naive(value):
+    """Timestamps compared as naive UTC (DuckDB TIMESTAMP vs PostgreSQL timestamptz)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse(request, tmp_path):
+    if request.param == "duckdb":
+        path = str(tmp_path / "wh.duckdb")
+        return Warehouse("duckdb", path, ["--duckdb", path])
+    dsn = request.getfixturevalue("postgres_server")()
+    return Warehouse("postgres", dsn, ["--postgres", dsn])
+
+
+# --- two crawls -----------------------------------------------------------------------------------
+
+
+def ts(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)
+
+
+class FakeSpider:
+    def __init__(self, crawl_id: str) -> None:
+        self.crawl_id = crawl_id
+
+
+def write_crawl(output_dir: Path, crawl_id: str, records: list[Record], rotate: int = 2) -> None:
+    """Write records as the crawler does (JsonlWriterPipeline, small parts to get several files)."""
+    crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(output_dir), "OUTPUT_ROTATE_RECORDS": rotate})
+    crawler.spider = FakeSpider(crawl_id)
+    pipeline = JsonlWriterPipeline.from_crawler(crawler)
+    for record in records:
+        pipeline.process_item(record)
+    pipeline.close_spider()
+
+
+def page(crawl_id, at, url, title, **extra):
+    return Page(
+        crawl_id=crawl_id,
+        target=TARGET,
+        crawled_at=at,
+        url=url,
+        status=200,
+        rendered=False,
+        title=title,
+        **extra,
+    )
+
+
+def backlink(crawl_id, at, source_url, target_url, anchor, rel=(), **extra):
+    rel = list(rel)
+    return Backlink(
+        crawl_id=crawl_id,
+        target=TARGET,
+        crawled_at=at,
+        source_url=source_url,
+        target_url=target_url,
+        anchor_text=anchor,
+        rel=rel,
+        nofollow="nofollow" in rel,
+        ugc="ugc" in rel,
+        sponsored="sponsored" in rel,
+        source_domain=source_url.split("/")[2],
+        target_domain=target_url.split("/")[2],
+        **extra,
+    )
+
+
+def mention(crawl_id, at, source_url, snippet, occurrence=1, position="content", unlinked=True, linked=False):
+    return Mention(
+        crawl_id=crawl_id,
+        target=TARGET,
+        crawled_at=at,
+        source_url=source_url,
+        term="brewbird",
+        matched_text="BrewBird",
+        snippet=snippet,
+        position=position,
+        occurrence=occurrence,
+        unlinked=unlinked,
+        linked=linked,
+    )
+
+
+BLOG = "https://blog.example/review"
+FORUM = "https://forum.example/t/1"
+NEWS = "https://news.example/story"
+LIST = "https://list.example/tools"
+DOCS = "https://docs.example/guide"
+HOME = "https://brewbird.io/"
+KETTLE = "https://brewbird.io/kettle"
+FORUM_SHORT = "BrewBird?"
+FORUM_LONG = "I switched to the BrewBird burr grinder last month and retention went way down."
+
+
+def crawl_one() -> list[Record]:
+    c, at = "c1", T1
+    return [
+        page(c, at, BLOG, "A review", backlinks=1, mentions=1),
+        page(c, at, FORUM, "Forum thread", mentions=2),
+        page(c, at, NEWS, "Story", mentions=1),
+        page(c, at, LIST, "Tools list", backlinks=2),
+        backlink(c, at, BLOG, HOME, "BrewBird"),
+        backlink(c, at, LIST, KETTLE, "Kettle", rel=["nofollow"]),
+        backlink(c, at, LIST, HOME, "BrewBird home"),  # lost in crawl 2
+        mention(c, "2026-11-01T10:00:01.000000Z", FORUM, FORUM_SHORT, 1, position="comment"),
+        mention(c, "2026-11-01T10:00:01.000000Z", FORUM, FORUM_LONG, 2, position="content"),
+        mention(c, at, NEWS, "BrewBird raised $18 million.", 1),
+        mention(c, at, BLOG, "BrewBird", 1, unlinked=False, linked=True),
+    ]
+
+
+def crawl_two() -> list[Record]:
+    c, at = "c2", T2
+    return [
+        page(c, at, BLOG, "A review", backlinks=1, mentions=1),
+        page(c, at, FORUM, "Forum thread (edited)", mentions=2),
+        page(c, at, NEWS, "Story", backlinks=1, mentions=1),
+        page(c, at, LIST, "Tools list", backlinks=1),
+        page(c, at, DOCS, "A guide", mentions=1),
+        backlink(c, at, BLOG, HOME, "BrewBird"),
+        backlink(c, at, LIST, KETTLE, "Kettle", rel=["nofollow"]),
+        backlink(c, at, NEWS, HOME, "BrewBird", position="footer"),  # new in crawl 2
+        mention(c, at, FORUM, FORUM_SHORT, 1, position="comment"),
+        mention(c, at, FORUM, FORUM_LONG, 2, position="content"),
+        mention(c, at, NEWS, "BrewBird raised $18 million.", 1),  # the page links now: not a lead
+        mention(c, at, BLOG, "BrewBird", 1, unlinked=False, linked=True),
+        mention(c, at, DOCS, "Set up your BrewBird kettle with the app in five minutes flat.", 1),
+    ]
+
+
+EXPECTED_COUNTS = {"page": 9, "backlink": 6, "mention": 9}
+
+OUTREACH = sorted(
+    [
+        (
+            TARGET,
+            "c2",
+            DOCS,
+            "A guide",
+            "Set up your BrewBird kettle with the app in five minutes flat.",
+            1,
+            ts(T2),
+        ),
+        (TARGET, "c2", FORUM, "Forum thread (edited)", FORUM_LONG, 2, ts("2026-11-01T10:00:01Z")),
+    ]
+)
+REFERRING = sorted(
+    [
+        (TARGET, "blog.example", 1, 1.0, ts(T1), ts(T2)),
+        (TARGET, "list.example", 1, 0.0, ts(T1), ts(T2)),
+        (TARGET, "news.example", 1, 1.0, ts(T2), ts(T2)),
+    ]
+)
+CHANGES = sorted(
+    [
+        (TARGET, "c2", "c1", "lost", LIST, HOME, "BrewBird home"),
+        (TARGET, "c2", "c1", "new", NEWS, HOME, "BrewBird"),
+    ]
+)
+
+
+@pytest.fixture
+def two_crawls(tmp_path) -> Path:
+    out = tmp_path / "output"
+    write_crawl(out, "c1", crawl_one())
+    write_crawl(out, "c2", crawl_two())
+    return out
+
+
+def counts(warehouse: Warehouse) -> dict[str, int]:
+    return {t: warehouse.count(t) for t in EXPECTED_COUNTS}
+
+
+def assert_views(warehouse: Warehouse) -> None:
+    assert sorted(warehouse.query("SELECT * FROM outreach_queue")) == OUTREACH
+    assert sorted(warehouse.query("SELECT * FROM referring_domains")) == REFERRING
+    assert sorted(warehouse.query("SELECT * FROM link_changes")) == CHANGES
+
+
+# --- tests ----------------------------------------------------------------------------------------
+
+
+def test_load_twice_is_idempotent(warehouse, two_crawls, capsys):
+    assert warehouse.load(two_crawls) == 0
+    first = capsys.readouterr().out
+    assert counts(warehouse) == EXPECTED_COUNTS
+    assert "backlink: 4 files (4 loaded, 0 unchanged), 6 rows loaded, 0 bad lines, 6 rows in table" in first
+    assert_views(warehouse)
+    files = warehouse.count("loaded_files")
+    assert files == len(list(two_crawls.rglob("*.jsonl")))
+
+    assert warehouse.load(two_crawls) == 0
+    second = capsys.readouterr().out
+    assert "page: 5 files (0 loaded, 5 unchanged), 0 rows loaded, 0 bad lines, 9 rows in table" in second
+    assert counts(warehouse) == EXPECTED_COUNTS
+    assert warehouse.count("loaded_files") == files
+    assert_views(warehouse)
+    # Every type in RECORD_TYPES has its table, also when no file of it exists.
+    for record_type in RECORD_TYPES:
+        warehouse.count(record_type)
+
+
+def test_overlapping_and_changed_files_leave_no_duplicates(warehouse, tmp_path, capsys):
+    out = tmp_path / "output"
+    write_crawl(out, "c1", crawl_one())
+    assert warehouse.load(out) == 0
+    assert counts(warehouse) == {"page": 4, "backlink": 3, "mention": 4}
+    assert sorted(warehouse.query("SELECT * FROM link_changes")) == []  # one crawl: nothing to compare
+
+    write_crawl(out, "c2", crawl_two())
+    # The same records of crawl 1 again, in another file (e.g. a re-run written to another partition).
+    copy = out / "backlink" / "dt=2026-12-01" / "c1-00009.jsonl"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(b"".join(p.read_bytes() for p in sorted(out.glob("backlink/dt=*/c1-*.jsonl"))))
+    # A file touched since it was loaded is read again (and changes nothing).
+    touched = sorted(out.glob("page/dt=*/c1-*.jsonl"))[0]
+    os.utime(touched, (1_800_000_000, 1_800_000_000))
+    capsys.readouterr()
+    assert warehouse.load(out) == 0
+    summary = capsys.readouterr().out
+    assert "page: 5 files (4 loaded, 1 unchanged)" in summary  # 3 new parts of c2 + the touched one
+    assert "backlink: 5 files (3 loaded, 2 unchanged), 6 rows loaded" in summary
+    assert counts(warehouse) == EXPECTED_COUNTS
+    assert_views(warehouse)
+
+
+def test_bad_lines_partial_files_and_missing_fields(warehouse, tmp_path, capsys):
+    out = tmp_path / "output"
+    write_crawl(out, "c1", crawl_one())
+    good = orjson.loads(next(out.glob("backlink/dt=*/c1-00001.jsonl")).read_bytes().splitlines()[0])
+    old = {k: v for k, v in good.items() if k != "target"} | {"crawl_id": "old", "extra_field": 1}
+    lines = [
+        orjson.dumps(old),  # 1: no `target` (older files): loaded, target NULL; unknown field ignored
+        b"{not json",  # 2
+        b"",  # blank: ignored
+        b"[1, 2]",  # 4: not an object
+        orjson.dumps(good | {"nofollow": "yes"}),  # 5: wrong type
+        orjson.dumps(good | {"record_id": None}),  # 6: no key
+        orjson.dumps(good | {"type": "page"}),  # 7: another type
+        orjson.dumps(good | {"crawled_at": "yesterday"}),  # 8: not a timestamp
+    ]
+    bad = out / "backlink" / "dt=2026-11-01" / "zz-00001.jsonl"
+    bad.parent.mkdir()
+    bad.write_bytes(b"\n".join(lines) + b"\n")
+    (bad.parent / ".c3-00001.jsonl.partial").write_bytes(orjson.dumps(good | {"crawl_id": "c3"}) + b"\n")
+    capsys.readouterr()
+    assert warehouse.load(out) == 0
+    captured = capsys.readouterr()
+    for number in (2, 4, 5, 6, 7, 8):
+        assert f"{bad}:{number}: " in captured.err
+    assert f"{bad}:1:" not in captured.err and f"{bad}:3:" not in captured.err
+    assert "ignoring unknown fields: extra_field" in captured.err
+    assert ", 6 bad lines, 4 rows in table" in captured.out
+    assert warehouse.count("backlink") == 4
+    assert warehouse.query("SELECT target FROM backlink WHERE crawl_id = 'old'") == [(None,)]
+    assert warehouse.query("SELECT count(*) FROM backlink WHERE crawl_id = 'c3'") == [(0,)]
+    assert warehouse.query(f"SELECT bad_lines, rows FROM loaded_files WHERE path = '{bad.resolve()}'") == [
+        (6, 1)
+    ]
+
+
+def test_types_option_loads_only_those(warehouse, two_crawls, capsys):
+    assert warehouse.load(two_crawls, "--types", "backlink") == 0
+    assert "page:" not in capsys.readouterr().out
+    assert warehouse.count("backlink") == 6 and warehouse.count("page") == 0
+    assert sorted(warehouse.query("SELECT * FROM link_changes")) == CHANGES
+
+
+def test_any_record_type_gets_a_table(warehouse, tmp_path, monkeypatch):
+    """A type added to RECORD_TYPES later (floats, dicts, `_at` timestamps, nullable lists) loads as is."""
+
+    @dataclass(kw_only=True)
+    class Probe(Record):
+        TYPE = "probe"
+        url: str
+        score: float
+        checked_at: str | None = None
+        headers: dict = field(default_factory=dict)
+        tags: list[str] | None = None
+        ok: bool = True
+
+        def identity(self):
+            return (self.url,)
+
+    monkeypatch.setitem(RECORD_TYPES, "probe", Probe)
+    out = tmp_path / "output"
+    write_crawl(
+        out,
+        "p1",
+        [
+            Probe(
+                crawl_id="p1",
+                target=TARGET,
+                crawled_at=T1,
+                url="https://a.example/",
+                score=0.25,
+                checked_at="2026-11-01T12:30:00+02:00",
+                headers={"server": "nginx"},
+                tags=["x", "y"],
+            ),
+            Probe(crawl_id="p1", target=TARGET, crawled_at=T1, url="https://b.example/", score=1, ok=False),
+        ],
+    )
+    assert warehouse.load(out, "--types", "probe") == 0
+    rows = warehouse.query("SELECT url, score, checked_at, tags, ok FROM probe ORDER BY url")
+    assert rows == [
+        ("https://a.example/", 0.25, datetime(2026, 11, 1, 10, 30), ["x", "y"], True),
+        ("https://b.example/", 1.0, None, None, False),
+    ]
+    server = "headers->>'server'" if warehouse.kind == "postgres" else "headers->>'$.server'"
+    assert warehouse.query(f"SELECT {server} FROM probe WHERE ok") == [("nginx",)]
+    assert warehouse.query("SELECT crawl_id, is_latest FROM crawls") == [("p1", True)]
+
+
+def test_cli_errors(tmp_path, capsys):
+    assert load.main([str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"backlinks-load: error: output directory not found: {tmp_path / 'missing'}"
+    assert load.main([str(tmp_path), "--types", "page,nope"]) == 2
+    assert "unknown record type(s): nope" in capsys.readouterr().err
+
+
+def test_console_script_is_installed(tmp_path):
+    script = Path(sys.executable).with_name("backlinks-load")
+    if not script.exists():
+        pytest.skip("backlinks-load not installed (pip install -e .)")
+    out = tmp_path / "output"
+    write_crawl(out, "c1", crawl_one())
+    done = subprocess.run([str(script), str(out)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "[duckdb] mention: 2 files (2 loaded, 0 unchanged), 4 rows loaded" in done.stdout
+    assert (out / "warehouse.duckdb").is_file()
