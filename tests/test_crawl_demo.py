@@ -386,20 +386,68 @@ def test_records_have_the_common_fields(static_crawl):
 
 def test_broken_links_with_status_error_and_replacement(demo_web, static_crawl):
     rows = {
-        (*site_path(demo_web, b["source_url"]), b["broken_url"].replace(demo_web.urls["resources"], ""),
-         b["anchor_text"], b["status"], b["error"], b["to_target"], b["suggested_replacement"])
+        (
+            *site_path(demo_web, b["source_url"]),
+            b["broken_url"].replace(demo_web.urls["resources"], ""),
+            b["anchor_text"],
+            b["status"],
+            b["error"],
+            b["to_target"],
+            b["suggested_replacement"],
+        )
         for b in static_crawl.records("broken_link")
     }
     assert rows == {
-        ("resources", "/", "/guides/gooseneck-kettles", "Guide to gooseneck kettles", 404, None, False,
-         "https://brewbird.io/guides/gooseneck-kettles"),
-        ("resources", "/", "/gone", "Cold brew ratios", 410, None, False, "https://brewbird.io/guides/cold-brew"),
-        ("resources", "/", "/broken-server", "Burr grinder buying guide", 500, None, False,
-         "https://brewbird.io/grinders/burr-grinder-pro"),
-        ("resources", "/", "http://127.0.10.250:9/", "Smart kettle temperature chart", None, "connection refused",
-         False, "https://brewbird.io/kettles/smart-kettle"),
-        ("resources", "/", "https://brewbird.io/old-kettle-guide", "Kettle care and descaling guide", 404, None,
-         True, "https://brewbird.io/guides/gooseneck-kettles"),
+        (
+            "resources",
+            "/",
+            "/guides/gooseneck-kettles",
+            "Guide to gooseneck kettles",
+            404,
+            None,
+            False,
+            "https://brewbird.io/guides/gooseneck-kettles",
+        ),
+        (
+            "resources",
+            "/",
+            "/gone",
+            "Cold brew ratios",
+            410,
+            None,
+            False,
+            "https://brewbird.io/guides/cold-brew",
+        ),
+        (
+            "resources",
+            "/",
+            "/broken-server",
+            "Burr grinder buying guide",
+            500,
+            None,
+            False,
+            "https://brewbird.io/grinders/burr-grinder-pro",
+        ),
+        (
+            "resources",
+            "/",
+            "http://127.0.10.250:9/",
+            "Smart kettle temperature chart",
+            None,
+            "connection refused",
+            False,
+            "https://brewbird.io/kettles/smart-kettle",
+        ),
+        (
+            "resources",
+            "/",
+            "https://brewbird.io/old-kettle-guide",
+            "Kettle care and descaling guide",
+            404,
+            None,
+            True,
+            "https://brewbird.io/guides/gooseneck-kettles",
+        ),
     }
     for record in static_crawl.records("broken_link"):
         assert 0 < record["suggestion_score"] <= 1
@@ -417,8 +465,13 @@ def test_backlinks_to_dead_target_pages_are_flagged_reclaim(demo_web, static_cra
 
 def test_check_links_false_checks_nothing(demo_web, tmp_path):
     result = run_crawl(
-        {"target": "brewbird.io", "seeds": demo_web.urls["resources"] + "/", "depth": "0", "render": "never",
-         "check_links": "false"},
+        {
+            "target": "brewbird.io",
+            "seeds": demo_web.urls["resources"] + "/",
+            "depth": "0",
+            "render": "never",
+            "check_links": "false",
+        },
         tmp_path,
         demo_settings(demo_web),
     )

@@ -10,8 +10,11 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encodi
 
 def test_every_record_field_is_in_the_readme_tables():
     documented = set(re.findall(r"^\| `([a-z_]+)`", README, re.M))
-    documented |= {name for row in re.findall(r"^\| (`[a-z_]+`(?:, `[a-z_]+`)+) \|", README, re.M)
-                   for name in re.findall(r"`([a-z_]+)`", row)}
+    documented |= {
+        name
+        for row in re.findall(r"^\| (`[a-z_]+`(?:, `[a-z_]+`)+) \|", README, re.M)
+        for name in re.findall(r"`([a-z_]+)`", row)
+    }
     missing = {
         f"{record_type}.{name}"
         for record_type, cls in RECORD_TYPES.items()
