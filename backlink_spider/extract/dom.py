@@ -114,9 +114,9 @@ _COMMENT = _token_re(
 _NAV = _token_re(r"nav|navbar|navigation|menu|menubar|breadcrumbs?|pagination|skip-?links?")
 _HEADER = _token_re(r"header|masthead|site-?header|topbar|top-?bar|banner")
 _FOOTER = _token_re(r"footer|site-?footer|colophon|bottom-?bar|legal")
-_SIDEBAR = _token_re(r"sidebar|side-?bar|aside|widget-?area|widgets?|secondary|rail|right-?rail|related")
+_SIDEBAR = _token_re(r"sidebar|side-?bar|aside|widget-?area|widgets?|secondary|rail|right-?rail")
 _PROFILE = _token_re(
-    r"profile|bio|user-?bio|author-?bio|p-note|h-card|vcard|about-?me|user-?info|"
+    r"profile|bio|user-?bio|author-?bio|p-note|h-card|about-?me|user-?info|"
     r"account-?header|linktree|links-?list"
 )
 
@@ -128,7 +128,7 @@ _ROLE_POSITION = {
     "comment": "comment",
 }
 _ITEMTYPE_POSITION = (
-    (re.compile(r"schema\.org/(Comment|UserComments|Answer)\b"), "comment"),
+    (re.compile(r"schema\.org/(Comment|UserComments)\b"), "comment"),
     (re.compile(r"schema\.org/(ProfilePage|Person)\b"), "profile"),
     (re.compile(r"schema\.org/SiteNavigationElement\b"), "nav"),
     (re.compile(r"schema\.org/WPHeader\b"), "header"),
@@ -192,7 +192,8 @@ def _tokens(el: etree._Element) -> list[str]:
     """Class and id tokens, lower case, with `_`/`__` (BEM) folded to `-`: `account__header` →
     `account-header`."""
     text = _UNDERSCORES.sub("-", f"{el.get('class') or ''} {el.get('id') or ''}".strip().lower())
-    return [t for t in _TOKEN_SPLIT.split(text) if t]
+    # state modifiers (`has-profile`, `is-sidebar-open`) say nothing about what the element is
+    return [t for t in _TOKEN_SPLIT.split(text) if t and not t.startswith(("has-", "is-"))]
 
 
 def classify_position(el: etree._Element, inside_article: bool) -> str | None:
@@ -211,17 +212,18 @@ def classify_position(el: etree._Element, inside_article: bool) -> str | None:
         return "comment"
     if tag == "nav" or any(_NAV.search(t) for t in tokens):
         return "nav"
-    if tag == "aside" or any(_SIDEBAR.search(t) for t in tokens):
+    # Inside an article or the main content, <aside>, <header> and <footer> are parts of that
+    # content (a pull quote, a byline, an embedded link preview), not the page's own.
+    if (tag == "aside" and not inside_article) or any(_SIDEBAR.search(t) for t in tokens):
         return "sidebar"
     if any(_PROFILE.search(t) for t in tokens):
         return "profile"
-    # An article's own header/footer (byline, tags) is part of the content.
     if not inside_article:
         if tag == "header" or any(_HEADER.search(t) for t in tokens):
             return "header"
         if tag == "footer" or any(_FOOTER.search(t) for t in tokens):
             return "footer"
-    if tag in ("main", "article"):
+    if tag in ("main", "article") or role == "main":
         return "content"
     return None
 
@@ -325,7 +327,7 @@ def walk(root: etree._Element | None, *, rendered: bool, base_position: str = "c
         opened = classify_position(el, in_article)
         if opened is not None:
             position = opened
-        if tag in ("article", "main"):
+        if tag in ("article", "main") or (el.get("role") or "").lower() == "main":
             in_article = True
         if tag in SKIP_TAGS:
             continue

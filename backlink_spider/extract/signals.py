@@ -174,6 +174,29 @@ _FORUM_MARKUP = (
         "markup:xenforo",
     ),
 )
+# Platforms known by their host: (host suffix, path pattern, source type).
+_PLATFORMS = (
+    ("medium.com", re.compile(r"^/"), "blog_post"),
+    ("substack.com", re.compile(r"^/p/"), "blog_post"),
+    ("ghost.io", re.compile(r"^/"), "blog_post"),
+    ("wordpress.com", re.compile(r"^/\d{4}/"), "blog_post"),
+    ("blogspot.com", re.compile(r"^/\d{4}/"), "blog_post"),
+    ("reddit.com", re.compile(r"/comments/"), "forum_thread"),
+    ("news.ycombinator.com", re.compile(r"^/item"), "forum_thread"),
+    ("stackoverflow.com", re.compile(r"^/questions/\d+"), "qna"),
+    ("stackexchange.com", re.compile(r"^/questions/\d+"), "qna"),
+    ("quora.com", re.compile(r"^/"), "qna"),
+    ("wikipedia.org", re.compile(r"^/wiki/"), "wiki"),
+    ("fandom.com", re.compile(r"^/wiki/"), "wiki"),
+    ("github.com", re.compile(r"^/[\w.-]+/?$"), "social_profile"),
+    ("twitter.com", re.compile(r"^/\w+/?$"), "social_profile"),
+    ("x.com", re.compile(r"^/\w+/?$"), "social_profile"),
+    ("linktr.ee", re.compile(r"^/[\w.-]+/?$"), "social_profile"),
+    ("bsky.app", re.compile(r"^/profile/"), "social_profile"),
+    ("linkedin.com", re.compile(r"^/in/"), "social_profile"),
+    ("instagram.com", re.compile(r"^/[\w.]+/?$"), "social_profile"),
+    ("youtube.com", re.compile(r"^/(@|c/|channel/)"), "social_profile"),
+)
 _URL_PATTERNS = (
     (
         re.compile(
@@ -186,7 +209,8 @@ _URL_PATTERNS = (
     (re.compile(r"/(questions|q|answers)/\d+", re.I), "qna"),
     (re.compile(r"/(wiki)/", re.I), "wiki"),
     (re.compile(r"^/(@[\w.-]+|u|user|users|profile|people|in)(/|$)", re.I), "social_profile"),
-    (re.compile(r"/(directory|listings?|catalog|companies|tools|best-[\w-]+)(/|$)", re.I), "directory"),
+    (re.compile(r"/(directory|listings?|catalog|companies|tools|best-[\w-]+|[\w-]*alternatives|providers|biz|"
+                r"awesome-[\w-]+)(/|$)", re.I), "directory"),
     (re.compile(r"/(news|press)/|/\d{4}/\d{2}/\d{2}/", re.I), "news_article"),
     (re.compile(r"/(blog|posts?)/|/\d{4}/\d{2}/[\w-]+", re.I), "blog_post"),
 )
@@ -210,6 +234,14 @@ def classify_source(
             kind = candidate
 
     types = set(signals.schema_types)
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    # A platform known by its host beats the schema it declares (Medium and Substack posts say
+    # NewsArticle; they are blog posts).
+    for suffix, pattern, candidate in _PLATFORMS:
+        if (host == suffix or host.endswith("." + suffix)) and pattern.search(parts.path or "/"):
+            decide(candidate, f"platform:{suffix}")
+            break
     for schema, candidate in _SCHEMA:
         if schema in types:
             decide(candidate, f"schema:{schema}")
@@ -229,15 +261,12 @@ def classify_source(
                 evidence.append(why)
                 has_comments = True
                 break
-    if signals.og_type == "article" and kind is None:
-        evidence.append("og:article")
-    path = urlsplit(url).path or "/"
+    if signals.og_type == "profile":
+        decide("social_profile", "og:profile")
     for pattern, candidate in _URL_PATTERNS:
-        if pattern.search(path):
+        if pattern.search(parts.path or "/"):
             decide(candidate, f"url:{candidate}")
             break
-    if kind is None and signals.og_type == "article":
-        kind = "blog_post"
     kind = kind or "other"
     if kind == "blog_post" and has_comments and mention_positions and mention_positions <= {"comment"}:
         kind = "blog_comment"

@@ -1,0 +1,35 @@
+"""The extraction quality bar, measured on 66 hand-labelled real-world pages (tests/quality/)."""
+
+import pytest
+
+from tests.quality.measure import measure, report
+
+
+@pytest.fixture(scope="module")
+def scores():
+    result = measure()
+    print(report(result))
+    return result
+
+
+def test_every_link_to_the_target_is_found_and_no_false_ones(scores):
+    assert scores.missed == [] and scores.false == []
+    assert (scores.link_recall, scores.link_precision) == (1.0, 1.0)
+    assert scores.own_site_pages == 2
+
+
+def test_unlinked_mention_pages_precision_and_recall(scores):
+    assert scores.unlinked_precision >= 0.95, scores.unlinked_errors
+    assert scores.unlinked_recall >= 0.95, scores.unlinked_errors
+
+
+def test_backlink_attributes(scores):
+    n = scores.matched_links
+    assert {k: v / n for k, v in scores.attribute_hits.items() if k in ("anchor", "rel", "hidden")} == {
+        "anchor": 1.0, "rel": 1.0, "hidden": 1.0}
+    assert scores.attribute_hits["position"] / n >= 0.95, scores.position_errors
+    assert scores.attribute_hits["link_type"] / n >= 0.95
+
+
+def test_source_types(scores):
+    assert scores.source_type_hits / scores.pages >= 0.9, scores.source_type_errors
