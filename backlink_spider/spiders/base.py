@@ -1,0 +1,189 @@
+"""What every spider of this project shares: argument checks before any work, rendering set-up,
+page requests (static or in Chromium), the page snapshot handed to extraction, page records."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from backlink_spider.arguments import ArgumentError
+from backlink_spider.browser import BrowserNotFound, find_browser, launch_options
+from backlink_spider.extract.page import PageSnapshot
+from backlink_spider.records import Page, utc_now
+from backlink_spider.render import RenderOptions, render_reason
+
+RENDER_HANDLER = "backlink_spider.browser.RenderDownloadHandler"
+
+
+def crawl_id_for(settings, kwargs: dict[str, Any]) -> str:  # noqa: ANN001
+    """CRAWL_ID setting, else Scrapyd's job id, else a UTC timestamp."""
+    return (
+        settings.get("CRAWL_ID")
+        or kwargs.get("_job")
+        or os.environ.get("SCRAPY_JOB")
+        or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    )
+
+
+def content_type(response: Response) -> str:
+    return response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip() or "unknown"
+
+
+def is_html(response: Response) -> bool:
+    kind = content_type(response).lower()
+    return isinstance(response, TextResponse) and (
+        kind in ("text/html", "application/xhtml+xml", "unknown") or kind.endswith("+html")
+    )
+
+
+class PageSpider(scrapy.Spider):
+    """Base of the project's spiders. Subclasses set `arguments` (a class whose `parse(kwargs)`
+    returns the checked arguments, with `.target`, `.render` and `.matcher()`)."""
+
+    arguments: type
+
+    @classmethod
+    def check_arguments(cls, kwargs: dict[str, Any], settings) -> Any:  # noqa: ANN001, ANN401
+        """Everything that can be wrong before the first request: arguments, browser.
+        Called by our `crawl` command before Scrapy starts (see commands/crawl.py)."""
+        args = cls.arguments.parse(kwargs)
+        if args.render != "never":
+            try:
+                find_browser(settings.get("BROWSER_EXECUTABLE") or None)
+            except BrowserNotFound as exc:
+                raise ArgumentError(str(exc)) from None
+        return args
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PageSpider:
+        settings = crawler.settings
+        config = cls.check_arguments(kwargs, settings)
+        # Settings may still change here (Scrapy applies them after the spider is built).
+        if config.render != "never":
+            executable, _ = find_browser(settings.get("BROWSER_EXECUTABLE") or None)
+            handlers = dict(settings.getdict("DOWNLOAD_HANDLERS"))
+            handlers.update({"http": RENDER_HANDLER, "https": RENDER_HANDLER})
+            settings.set("DOWNLOAD_HANDLERS", handlers, priority="spider")
+            settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch_options(settings, executable), priority="spider")
+        agent = settings.get("USER_AGENT") or ""
+        if "{contact}" in agent:
+            settings.set("USER_AGENT", agent.format(contact=settings.get("CONTACT_URL")), priority="spider")
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.config = config
+        spider.crawl_id = crawl_id_for(settings, kwargs)
+        spider.render_options = RenderOptions.from_settings(settings)
+        spider.matcher = config.matcher()
+        return spider
+
+    config: Any
+    crawl_id: str
+
+    # --- requests ---------------------------------------------------------------------------
+
+    def page_request(
+        self, url: str, meta: dict[str, Any], callback: Any, errback: Any, *, render_reason: str | None = None
+    ) -> scrapy.Request:
+        """A request for a page: static, or in Chromium when `render=always` or a reason is given.
+        `meta["source_url"]` keeps the URL records are written under."""
+        meta = {**meta, "source_url": url}
+        if self.config.render == "always" or render_reason is not None:
+            meta.update(
+                playwright=True,
+                playwright_page_methods=self.render_options.page_methods(),
+                render_reason=render_reason or "always",
+            )
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=errback,
+            meta=meta,
+            dont_filter=render_reason is not None or meta.get("dont_filter", False),
+        )
+
+    def snapshot(self, response: Response) -> PageSnapshot | scrapy.Request | None:
+        """The page as extraction sees it; or, under `render=auto`, a request to render it when its
+        static HTML needs a browser; or None when the response is not HTML."""
+        meta = response.meta
+        if not is_html(response):
+            self.crawler.stats.inc_value("pages/skipped_not_html")
+            return None
+        rendered = bool(meta.get("playwright"))
+        html, final_url = response.text, response.url
+        if rendered:
+            result = meta["playwright_page_methods"][-1].result or {}
+            html, final_url = result.get("html") or html, result.get("url") or final_url
+        elif self.config.render == "auto":
+            reason = render_reason(html)
+            if reason:
+                self.crawler.stats.inc_value(f"render/auto/{reason}")
+                return self.page_request(
+                    meta.get("source_url", response.url),
+                    {k: v for k, v in meta.items() if k in self.carried_meta},
+                    response.request.callback,
+                    response.request.errback,
+                    render_reason=reason,
+                )
+        x_robots = response.headers.get(b"X-Robots-Tag")
+        return PageSnapshot(
+            url=final_url,
+            html=html,
+            rendered=rendered,
+            status=response.status,
+            headers={"x-robots-tag": x_robots.decode("latin-1")} if x_robots else {},
+        )
+
+    # Request meta keys a re-render keeps (subclasses add theirs).
+    carried_meta: tuple[str, ...] = ("hop",)
+
+    # --- page records -----------------------------------------------------------------------
+
+    def page_record(self, url: str, response: Response, rendered: bool, **extra: Any) -> Page:
+        return Page(
+            crawl_id=self.crawl_id,
+            target=self.config.target.host,
+            crawled_at=utc_now(),
+            url=url,
+            status=response.status,
+            rendered=rendered,
+            render_reason=response.meta.get("render_reason"),
+            final_url=response.url if response.url != url else None,
+            depth=response.meta.get("hop", 0),
+            **extra,
+        )
+
+    def not_html_record(self, url: str, response: Response) -> Page:
+        return self.page_record(
+            url, response, bool(response.meta.get("playwright")), error=f"not HTML: {content_type(response)}"
+        )
+
+    def failure_record(self, failure: Failure) -> Page:
+        """The `page` record of a page that could not be fetched, with the error."""
+        request = failure.request
+        meta = request.meta
+        url = meta.get("source_url", request.url)
+        if failure.check(HttpError):
+            response = failure.value.response
+            return self.page_record(
+                url, response, bool(meta.get("playwright")), error=f"HTTP {response.status}"
+            )
+        error = failure.value
+        message = str(error) or type(error).__name__
+        self.crawler.stats.inc_value(f"pages/error/{type(error).__name__}")
+        return Page(
+            crawl_id=self.crawl_id,
+            target=self.config.target.host,
+            crawled_at=utc_now(),
+            url=url,
+            status=None,
+            rendered=False,  # nothing came back, from the browser or otherwise
+            render_reason=meta.get("render_reason"),
+            error=" ".join(message.split())[:500],
+            depth=meta.get("hop", 0),
+        )
