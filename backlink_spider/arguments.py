@@ -6,7 +6,7 @@ exits with status 2 (see commands/crawl.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -145,3 +145,43 @@ class CrawlArguments:
 
 def _str(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class RecheckArguments:
+    """The `recheck` spider's arguments: `-a target=`, `-a known=PATH_OR_DB`, `-a render=`."""
+
+    target: Target
+    known: str
+    render: str
+    links: dict[str, list[dict]] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def parse(cls, kwargs: dict[str, object]) -> RecheckArguments:
+        unknown = sorted(set(kwargs) - {"target", "known", "render", "_job"})
+        if unknown:
+            raise ArgumentError(f"unknown argument -a {unknown[0]}=... (known: target, known, render)")
+        try:
+            target = Target.parse(_str(kwargs.get("target")))
+        except TargetError as exc:
+            raise ArgumentError(str(exc)) from None
+        known = _str(kwargs.get("known"))
+        if not known:
+            raise ArgumentError(
+                "missing -a known=PATH_OR_DB (an output directory, a .duckdb file or a postgresql:// DSN)"
+            )
+        render = (_str(kwargs.get("render")) or "auto").lower()
+        if render not in RENDER_MODES:
+            raise ArgumentError(f"-a render={render!r}: expected one of {', '.join(RENDER_MODES)}")
+        from backlink_spider.known import KnownError, load_known_backlinks
+
+        try:
+            links = load_known_backlinks(known, target)
+        except KnownError as exc:
+            raise ArgumentError(str(exc)) from None
+        if not links:
+            raise ArgumentError(f"-a known={known}: no backlinks of {target.host} in it")
+        return cls(target=target, known=known, render=render, links=links)
+
+    def matcher(self) -> BrandMatcher:
+        return BrandMatcher(self.target.brand_terms, self.target.domain_terms)

@@ -42,7 +42,7 @@ private address, `requirepass`/ACL user, TLS `rediss://` across networks), never
 Settings (with their defaults here, not in settings.py):
     REDIS_URL                 ""   redis://[[user]:password@]host:port/db, rediss://..., unix://...
     REDIS_IDLE_CLOSE_SECONDS  10   frontier empty and no busy peer for this long: the process ends
-                                   (checked at Scrapy's 5 s engine heartbeat, so up to ~5 s more)
+                                   (checked every second)
     REDIS_KEYS_TTL            7 days  after a process closes, the crawl's keys expire this many
                                    seconds later (0: keep them; delete them yourself)
     REDIS_SHARED_CALLBACKS    ["parse_page"]  callbacks whose requests go to the shared queue
@@ -73,7 +73,7 @@ DEFAULT_KEYS_TTL = 7 * 24 * 3600
 DEFAULT_SHARED_CALLBACKS = ("parse_page",)
 # A peer that has not reported itself busy for this long is taken as idle (or gone).
 BUSY_TTL_SECONDS = 15.0
-BUSY_BEAT_SECONDS = 2.0
+BUSY_BEAT_SECONDS = 1.0
 
 
 class DistributedConfigError(ValueError):
@@ -229,11 +229,26 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _wake(engine: Any) -> None:
+    """Make the engine ask the scheduler for requests now.
+
+    Scrapy's engine asks when one of its own downloads ends, and otherwise only at its 5 s
+    heartbeat; requests that *other* processes put in the shared queue do not wake it. A process
+    with nothing in flight (e.g. all its seeds were already taken) would wait up to 5 s before it
+    joins in. No public API does this in Scrapy 2.19, so this uses the engine slot's `nextcall`
+    (private, hence the guards: without it we simply fall back to the heartbeat)."""
+    nextcall = getattr(getattr(engine, "_slot", None), "nextcall", None)
+    schedule = getattr(nextcall, "schedule", None)
+    if callable(schedule):
+        schedule()
+
+
 class RedisIdleClose:
     """Ends a process of a distributed crawl when the shared frontier has been empty for a while.
 
     Each process reports itself busy (a member of the sorted set `...:busy`, scored with Redis'
-    clock) every BUSY_BEAT_SECONDS while it has requests in flight or queued. On `spider_idle`
+    clock) every BUSY_BEAT_SECONDS while it has requests in flight or queued, and at the same beat
+    wakes its engine when the shared queue has work (see `_wake`). On `spider_idle`
     (nothing to do here, and the shared queue is empty) the spider is kept open
     (`DontCloseSpider`) while another process is busy, since it may still add pages, and then for
     REDIS_IDLE_CLOSE_SECONDS more. When it closes, the crawl's keys get REDIS_KEYS_TTL."""
@@ -287,11 +302,16 @@ class RedisIdleClose:
     def _beat(self) -> None:
         engine = self.crawler.engine
         try:
-            if engine is None or engine.spider_is_idle():
+            if engine is None or engine.scheduler is None:
+                return
+            if engine.spider_is_idle():
                 self.server.zrem(self.busy_key, self.worker)
+                _wake(engine)  # re-runs the idle check (spider_idle) now, not at the 5 s heartbeat
             else:
                 self.idle_since = None
                 self.server.zadd(self.busy_key, {self.worker: self._now()})
+                if engine.scheduler.has_pending_requests() and not engine.needs_backout():
+                    _wake(engine)  # work in the shared queue, room to take it
         except Exception:  # noqa: BLE001 - a failed beat must not stop the crawl
             logger.warning("Could not report to Redis", exc_info=True)
 

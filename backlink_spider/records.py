@@ -177,7 +177,30 @@ class BrokenLink(Record):
         return (url_key(self.source_url), url_key(self.broken_url))
 
 
-RECORD_TYPES: dict[str, type[Record]] = {cls.TYPE: cls for cls in (Page, Backlink, Mention, Lead, BrokenLink)}
+@dataclass(kw_only=True)
+class LinkStatus(Record):
+    """A known backlink re-checked by the `recheck` spider: live, lost, changed (or new)."""
+
+    TYPE = "link_status"
+    source_url: str
+    target_url: str
+    status: str  # live | lost | changed | new
+    reason: str | None = None
+    page_status: int | None = None
+    before: dict | None = None  # {"anchor_text", "rel", "target_url"} as last seen
+    after: dict | None = None  # the same, as seen now
+    previous_crawl_id: str | None = None
+
+    def identity(self) -> tuple[object, ...]:
+        from backlink_spider.urls import url_key
+
+        anchor = (self.before or self.after or {}).get("anchor_text")
+        return (url_key(self.source_url), url_key(self.target_url), anchor)
+
+
+RECORD_TYPES: dict[str, type[Record]] = {
+    cls.TYPE: cls for cls in (Page, Backlink, Mention, Lead, BrokenLink, LinkStatus)
+}
 
 
 def field_names(cls: type[Record]) -> list[str]:

@@ -209,8 +209,14 @@ _URL_PATTERNS = (
     (re.compile(r"/(questions|q|answers)/\d+", re.I), "qna"),
     (re.compile(r"/(wiki)/", re.I), "wiki"),
     (re.compile(r"^/(@[\w.-]+|u|user|users|profile|people|in)(/|$)", re.I), "social_profile"),
-    (re.compile(r"/(directory|listings?|catalog|companies|tools|best-[\w-]+|[\w-]*alternatives|providers|biz|"
-                r"awesome-[\w-]+)(/|$)", re.I), "directory"),
+    (
+        re.compile(
+            r"/(directory|listings?|catalog|companies|tools|best-[\w-]+|[\w-]*alternatives|providers|biz|"
+            r"awesome-[\w-]+)(/|$)",
+            re.I,
+        ),
+        "directory",
+    ),
     (re.compile(r"/(news|press)/|/\d{4}/\d{2}/\d{2}/", re.I), "news_article"),
     (re.compile(r"/(blog|posts?)/|/\d{4}/\d{2}/[\w-]+", re.I), "blog_post"),
 )

@@ -43,11 +43,17 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+MONITORING_TYPES = frozenset({"link_status"})
+
+
 def view_statements() -> list[str]:
     """The CREATE OR REPLACE VIEW statements, in dependency order."""
+    # Only discovery crawls (`mentions`) define the crawl sequence: a `recheck` run writes
+    # link_status records only and must not look like a crawl that lost every link.
     crawl_records = "\nUNION ALL\n".join(
         f"SELECT target, crawl_id, crawled_at FROM {quote(record_type)}"
         for record_type in sorted(RECORD_TYPES)
+        if record_type not in MONITORING_TYPES
     )
     statements, current = [], []
     for line in VIEWS_SQL.read_text(encoding="utf-8").splitlines():

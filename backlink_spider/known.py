@@ -1,0 +1,77 @@
+"""Backlinks known from earlier crawls: read from a JSONL output tree, a DuckDB warehouse file, or
+a PostgreSQL warehouse (DSN). For each linking page, the links its most recent crawl saw."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backlink_spider.summary import read_records
+from backlink_spider.target import Target
+
+KNOWN_FIELDS = ("source_url", "target_url", "anchor_text", "rel", "crawl_id", "crawled_at", "record_id")
+
+
+class KnownError(ValueError):
+    """`-a known=` names nothing readable; the message is shown to the user as is."""
+
+
+def _latest_per_page(rows: list[dict], target: Target) -> dict[str, list[dict]]:
+    by_page: dict[str, dict[str, list[dict]]] = {}
+    for row in rows:
+        if row.get("target") not in (None, target.host):
+            continue
+        by_page.setdefault(row["source_url"], {}).setdefault(row["crawl_id"], []).append(row)
+    result: dict[str, list[dict]] = {}
+    for page, crawls in by_page.items():
+        newest = max(crawls, key=lambda c: max(str(r.get("crawled_at") or "") for r in crawls[c]))
+        result[page] = crawls[newest]
+    return result
+
+
+def _from_sql(connection, placeholder: str, target: Target) -> list[dict]:  # noqa: ANN001
+    cursor = connection.cursor()
+    cursor.execute(
+        f"SELECT {', '.join(KNOWN_FIELDS)} FROM backlink WHERE target = {placeholder} OR target IS NULL",
+        (target.host,),
+    )
+    return [dict(zip(KNOWN_FIELDS, row, strict=True)) for row in cursor.fetchall()]
+
+
+def load_known_backlinks(known: str, target: Target) -> dict[str, list[dict]]:
+    """Known backlinks of `target` by source page: {source_url: [backlink dicts of its latest crawl]}.
+
+    `known` is an OUTPUT_DIR of JSONL, a `.duckdb` file, or a `postgresql://` DSN.
+    """
+    if known.startswith(("postgresql://", "postgres://")):
+        import psycopg
+
+        try:
+            with psycopg.connect(known) as connection:
+                rows = _from_sql(connection, "%s", target)
+        except psycopg.Error as exc:
+            raise KnownError(
+                f"-a known: cannot read backlinks from PostgreSQL: {exc}".splitlines()[0]
+            ) from None
+    elif known.endswith(".duckdb"):
+        import duckdb
+
+        if not Path(known).is_file():
+            raise KnownError(f"-a known={known}: no such DuckDB file")
+        try:
+            connection = duckdb.connect(known, read_only=True)
+            try:
+                rows = _from_sql(connection, "?", target)
+            finally:
+                connection.close()
+        except duckdb.Error as exc:
+            raise KnownError(
+                f"-a known={known}: cannot read its backlink table: {exc}".splitlines()[0]
+            ) from None
+    else:
+        if not Path(known, "backlink").is_dir():
+            raise KnownError(f"-a known={known}: not an output directory with backlink records")
+        rows = list(read_records(known, "backlink"))
+    for row in rows:
+        row["rel"] = list(row.get("rel") or [])
+        row["crawled_at"] = str(row.get("crawled_at") or "")
+    return _latest_per_page(rows, target)
