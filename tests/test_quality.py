@@ -26,7 +26,10 @@ def test_unlinked_mention_pages_precision_and_recall(scores):
 def test_backlink_attributes(scores):
     n = scores.matched_links
     assert {k: v / n for k, v in scores.attribute_hits.items() if k in ("anchor", "rel", "hidden")} == {
-        "anchor": 1.0, "rel": 1.0, "hidden": 1.0}
+        "anchor": 1.0,
+        "rel": 1.0,
+        "hidden": 1.0,
+    }
     assert scores.attribute_hits["position"] / n >= 0.95, scores.position_errors
     assert scores.attribute_hits["link_type"] / n >= 0.95
 

@@ -141,5 +141,6 @@ def test_bad_known_is_one_line(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr == (
-        f"scrapy crawl recheck: error: -a known={tmp_path / 'nothing'}: not an output directory with backlink records\n"
+        f"scrapy crawl recheck: error: -a known={tmp_path / 'nothing'}: "
+        "not an output directory with backlink records\n"
     )

@@ -130,12 +130,13 @@ def report(scores: Scores) -> str:
     n = scores.matched_links or 1
     lines = [
         f"pages: {scores.pages}, labelled backlinks: {scores.expected_links} "
-        f"(plus {scores.own_site_links} internal links on {scores.own_site_pages} pages of the target itself, "
-        "correctly not reported as backlinks)",
+        f"(plus {scores.own_site_links} internal links on {scores.own_site_pages} pages of the target "
+        "itself, correctly not reported as backlinks)",
         f"backlink recall: {scores.link_recall:.3f}, precision: {scores.link_precision:.3f}",
         "backlink attributes correct: "
         + ", ".join(f"{k} {v / n:.2f}" for k, v in sorted(scores.attribute_hits.items())),
-        f"unlinked-mention pages: precision {scores.unlinked_precision:.3f}, recall {scores.unlinked_recall:.3f} "
+        f"unlinked-mention pages: precision {scores.unlinked_precision:.3f}, "
+        f"recall {scores.unlinked_recall:.3f} "
         f"(tp {scores.unlinked_tp}, fp {scores.unlinked_fp}, fn {scores.unlinked_fn})",
         f"source_type accuracy: {scores.source_type_hits / scores.pages:.2f}",
     ]
