@@ -198,8 +198,34 @@ class LinkStatus(Record):
         return (url_key(self.source_url), url_key(self.target_url), anchor)
 
 
+@dataclass(kw_only=True)
+class Summary(Record):
+    """One per crawl, written when it ends: the numbers a marketer reads first."""
+
+    TYPE = "summary"
+    spider: str
+    started_at: str
+    finish_reason: str
+    pages: int = 0
+    rendered_pages: int = 0
+    errors: int = 0
+    backlinks: int = 0
+    referring_domains: int = 0
+    followed_share: float = 0.0
+    mentions: int = 0
+    unlinked_mention_pages: int = 0
+    leads: int = 0
+    broken_links: int = 0
+    reclaim: int = 0
+    link_status: dict | None = None  # recheck runs: {"live": n, "lost": n, ...}
+    report: str | None = None  # path of the HTML report
+
+    def identity(self) -> tuple[object, ...]:
+        return (self.crawl_id,)
+
+
 RECORD_TYPES: dict[str, type[Record]] = {
-    cls.TYPE: cls for cls in (Page, Backlink, Mention, Lead, BrokenLink, LinkStatus)
+    cls.TYPE: cls for cls in (Page, Backlink, Mention, Lead, BrokenLink, LinkStatus, Summary)
 }
 
 

@@ -128,6 +128,14 @@ ITEM_PIPELINES = {
 # or Scrapyd nodes share one frontier in Redis; without it, this add-on changes nothing.
 ADDONS = {"backlink_spider.distributed.RedisAddon": 0}
 
+EXTENSIONS = {
+    # The summary record, printed summary and HTML report at the end of each crawl.
+    "backlink_spider.extensions.CrawlSummary": 500,
+}
+# Turn off the end-of-crawl summary record / the HTML report.
+SUMMARY_ENABLED = True
+REPORT_ENABLED = True
+
 # --- Scrapy defaults we rely on -----------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -14,10 +14,25 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from backlink_spider.summary import format_summary, summarize
 from demo.serve import DemoWeb
+from pipelines.warehouse.load import main as load_main
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def print_outreach_queue(database: Path, limit: int = 5) -> None:
+    """The top of the `outreach_queue` view: unlinked-mention pages to write to."""
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as connection:
+        rows = connection.execute(
+            "SELECT source_url, title, mentions, snippet FROM outreach_queue "
+            "WHERE target = 'brewbird.io' ORDER BY mentions DESC, source_url LIMIT ?",
+            [limit],
+        ).fetchall()
+    print("\nTop of outreach_queue (pages that mention BrewBird without linking to it):")
+    for url, title, mentions, snippet in rows:
+        print(f"  - {title or url}\n    {url}\n    {mentions} mention(s): {snippet}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,8 +78,15 @@ def main(argv: list[str] | None = None) -> int:
             return result.returncode
     finally:
         web.stop()
-    print()
-    print(format_summary(summarize(args.output_dir, crawl_id), args.output_dir))
+    # The warehouse: load this and earlier demo crawls into DuckDB, show where outreach starts.
+    database = Path(args.output_dir) / "warehouse.duckdb"
+    print(f"\nLoading {args.output_dir} into {database}:", flush=True)
+    if load_main([args.output_dir, "--duckdb", str(database)]) != 0:
+        return 1
+    print_outreach_queue(database)
+    leads_csv = Path(args.output_dir) / "exports" / f"leads-{crawl_id}.csv"
+    if leads_csv.exists():
+        print(f"\nLeads for a spreadsheet: {leads_csv.resolve()}")
     return 0
 
 

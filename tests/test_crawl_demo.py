@@ -483,3 +483,42 @@ def test_check_links_false_checks_nothing(demo_web, tmp_path):
         ("https://www.brewbird.io/kettles/smart-kettle", None, False),
     }
     assert "link_check" not in result.stderr
+
+
+def test_summary_record_and_printed_summary(static_crawl):
+    [summary] = static_crawl.records("summary")
+    numbers = {
+        k: summary[k]
+        for k in (
+            "spider",
+            "finish_reason",
+            "pages",
+            "rendered_pages",
+            "errors",
+            "backlinks",
+            "referring_domains",
+            "followed_share",
+            "mentions",
+            "unlinked_mention_pages",
+            "leads",
+            "broken_links",
+            "reclaim",
+        )
+    }
+    assert numbers == {
+        "spider": "mentions",
+        "finish_reason": "finished",
+        "pages": 36,
+        "rendered_pages": 0,
+        "errors": 4,
+        "backlinks": 14,
+        "referring_domains": 4,
+        "followed_share": 0.857,
+        "mentions": 19,
+        "unlinked_mention_pages": 3,
+        "leads": 3,
+        "broken_links": 5,
+        "reclaim": 1,
+    }
+    assert "backlinks: 14 from 4 referring domains, 86% followed, 1 to reclaim" in static_crawl.stdout
+    assert "mentions: 19; unlinked-mention pages: 3; leads: 3" in static_crawl.stdout
