@@ -104,7 +104,6 @@ class RedisAddon:
             )
         prefix = crawl_key_prefix(crawl_id)
         values: dict[str, Any] = {
-            "REDIS_URL": url,
             "SCHEDULER": "backlink_spider.distributed.SharedFrontierScheduler",
             "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
             "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
@@ -119,6 +118,7 @@ class RedisAddon:
         }
         for name, value in values.items():
             settings.set(name, value, priority="addon")
+        settings.set("REDIS_URL", url, priority=settings.getpriority("REDIS_URL") or "addon")  # stripped
         settings.set_in_component_priority_dict("EXTENSIONS", RedisIdleClose, 500)
 
 

@@ -59,6 +59,8 @@ class Page(Record):
     rendered: bool
     title: str | None = None
     render_reason: str | None = None
+    render_failed: bool = False
+    render_error: str | None = None
     error: str | None = None
     final_url: str | None = None
     depth: int = 0

@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 
 from lxml import etree
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from scrapy_playwright.page import PageMethod
 
 from backlink_spider.extract.dom import parse_html, walk
@@ -147,14 +149,14 @@ class RenderOptions:
         )
 
     def page_methods(self) -> list[PageMethod]:
-        """The scrapy-playwright page methods: wait for the network to go quiet (capped), then
-        interact and snapshot. The snapshot is the last method's `.result`."""
+        """The scrapy-playwright page method that waits, interacts and snapshots the page within
+        the time budget; the snapshot is its `.result`. A module-level function, so the request
+        stays picklable (disk and Redis queues)."""
         return [
-            PageMethod("wait_for_load_state", "networkidle", timeout=self.wait_for_network_idle_ms),
             PageMethod(
-                "evaluate",
-                SNAPSHOT_JS,
+                snapshot_page,
                 {
+                    "idleMs": self.wait_for_network_idle_ms,
                     "scrollSteps": self.scroll_steps,
                     "scrollPauseMs": self.scroll_pause_ms,
                     "clickSelectors": list(self.click_selectors),
@@ -162,8 +164,31 @@ class RenderOptions:
                     "clickPauseMs": self.click_pause_ms,
                     "budgetMs": self.budget_ms,
                 },
-            ),
+            )
         ]
+
+
+class RenderBudgetExceeded(Exception):
+    """The page did not settle and snapshot within RENDER_PAGE_BUDGET_MS."""
+
+
+async def snapshot_page(page, options: dict) -> dict:  # noqa: ANN001
+    """Wait for the network to go quiet (capped: pages that poll forever still get snapshotted),
+    scroll and click within bounds, and serialise the live DOM, all within the page's budget."""
+
+    async def run() -> dict:
+        try:
+            await page.wait_for_load_state("networkidle", timeout=options["idleMs"])
+        except PlaywrightTimeoutError:
+            pass
+        return await page.evaluate(SNAPSHOT_JS, options)
+
+    budget = options["budgetMs"] / 1000
+    try:
+        # the in-page interaction stops itself at the budget; the margin is for serialising
+        return await asyncio.wait_for(run(), timeout=budget + 5)
+    except TimeoutError:
+        raise RenderBudgetExceeded(f"page did not finish rendering within {budget:g}s") from None
 
 
 # --- the render policy (render=auto) --------------------------------------------------------

@@ -30,6 +30,7 @@ class PageSnapshot:
     rendered: bool = False
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    meta: dict = field(default_factory=dict)  # the crawler's request meta (not used by extraction)
 
 
 @dataclass

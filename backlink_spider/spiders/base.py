@@ -9,6 +9,7 @@ from typing import Any
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -88,12 +89,19 @@ class PageSpider(scrapy.Spider):
     # --- requests ---------------------------------------------------------------------------
 
     def page_request(
-        self, url: str, meta: dict[str, Any], callback: Any, errback: Any, *, render_reason: str | None = None
+        self,
+        url: str,
+        meta: dict[str, Any],
+        callback: Any,  # noqa: ANN401
+        errback: Any,  # noqa: ANN401
+        *,
+        render_reason: str | None = None,
+        force_static: bool = False,
     ) -> scrapy.Request:
         """A request for a page: static, or in Chromium when `render=always` or a reason is given.
         `meta["source_url"]` keeps the URL records are written under."""
         meta = {**meta, "source_url": url}
-        if self.config.render == "always" or render_reason is not None:
+        if not force_static and (self.config.render == "always" or render_reason is not None):
             meta.update(
                 playwright=True,
                 playwright_page_methods=self.render_options.page_methods(),
@@ -104,7 +112,8 @@ class PageSpider(scrapy.Spider):
             callback=callback,
             errback=errback,
             meta=meta,
-            dont_filter=render_reason is not None or meta.get("dont_filter", False),
+            # a re-render or a fallback fetches a URL fetched before
+            dont_filter=render_reason is not None or force_static,
         )
 
     def snapshot(self, response: Response) -> PageSnapshot | scrapy.Request | None:
@@ -123,9 +132,12 @@ class PageSpider(scrapy.Spider):
             reason = render_reason(html)
             if reason:
                 self.crawler.stats.inc_value(f"render/auto/{reason}")
+                carried = {k: v for k, v in meta.items() if k in self.carried_meta}
+                # The static page travels along: it is used if rendering fails.
+                carried["static_page"] = self._static_page(response, html)
                 return self.page_request(
                     meta.get("source_url", response.url),
-                    {k: v for k, v in meta.items() if k in self.carried_meta},
+                    carried,
                     response.request.callback,
                     response.request.errback,
                     render_reason=reason,
@@ -139,28 +151,76 @@ class PageSpider(scrapy.Spider):
             headers={"x-robots-tag": x_robots.decode("latin-1")} if x_robots else {},
         )
 
+    @staticmethod
+    def _static_page(response: Response, html: str) -> dict[str, Any]:
+        x_robots = response.headers.get(b"X-Robots-Tag")
+        return {
+            "url": response.url,
+            "html": html,
+            "status": response.status,
+            "headers": {"x-robots-tag": x_robots.decode("latin-1")} if x_robots else {},
+        }
+
+    def render_fallback(self, failure: Failure) -> PageSnapshot | scrapy.Request | None:
+        """When Chromium fails on a page (time budget spent, crash, navigation error), the static
+        response is used instead and the page is marked `render_failed`: the static page fetched
+        first under `render=auto`, or a static fetch under `render=always`. None when `failure`
+        is not a render failure (an HTTP error or a refusal is the page's own outcome)."""
+        request = failure.request
+        meta = request.meta
+        if not meta.get("playwright") or failure.check(HttpError, IgnoreRequest):
+            return None
+        error = " ".join((str(failure.value) or type(failure.value).__name__).split())[:300]
+        self.crawler.stats.inc_value("render/failed")
+        self.logger.warning("Rendering %s failed (%s); using the static page", request.url, error)
+        carried = {k: v for k, v in meta.items() if k in self.carried_meta}
+        carried.update(render_failed=error, render_reason=meta.get("render_reason"))
+        static = meta.get("static_page")
+        if static is None:
+            return self.page_request(
+                meta.get("source_url", request.url),
+                carried,
+                request.callback,
+                request.errback,
+                force_static=True,
+            )
+        snapshot = PageSnapshot(
+            url=static["url"], html=static["html"], status=static["status"], headers=static["headers"]
+        )
+        snapshot.meta = {**carried, "source_url": meta.get("source_url", request.url)}
+        return snapshot
+
     # Request meta keys a re-render keeps (subclasses add theirs).
     carried_meta: tuple[str, ...] = ("hop",)
 
     # --- page records -----------------------------------------------------------------------
 
-    def page_record(self, url: str, response: Response, rendered: bool, **extra: Any) -> Page:
+    def page_record(
+        self, url: str, meta: dict[str, Any], status: int | None, final_url: str, rendered: bool, **extra: Any
+    ) -> Page:
         return Page(
             crawl_id=self.crawl_id,
             target=self.config.target.host,
             crawled_at=utc_now(),
             url=url,
-            status=response.status,
+            status=status,
             rendered=rendered,
-            render_reason=response.meta.get("render_reason"),
-            final_url=response.url if response.url != url else None,
-            depth=response.meta.get("hop", 0),
+            render_reason=meta.get("render_reason"),
+            render_failed=bool(meta.get("render_failed")),
+            render_error=meta.get("render_failed"),
+            final_url=final_url if final_url != url else None,
+            depth=meta.get("hop", 0),
             **extra,
         )
 
     def not_html_record(self, url: str, response: Response) -> Page:
         return self.page_record(
-            url, response, bool(response.meta.get("playwright")), error=f"not HTML: {content_type(response)}"
+            url,
+            response.meta,
+            response.status,
+            response.url,
+            bool(response.meta.get("playwright")),
+            error=f"not HTML: {content_type(response)}",
         )
 
     def failure_record(self, failure: Failure) -> Page:
@@ -171,7 +231,12 @@ class PageSpider(scrapy.Spider):
         if failure.check(HttpError):
             response = failure.value.response
             return self.page_record(
-                url, response, bool(meta.get("playwright")), error=f"HTTP {response.status}"
+                url,
+                meta,
+                response.status,
+                response.url,
+                bool(meta.get("playwright")),
+                error=f"HTTP {response.status}",
             )
         error = failure.value
         message = str(error) or type(error).__name__

@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 from backlink_spider.arguments import CrawlArguments
 from backlink_spider.extract.page import PageExtraction, PageSnapshot, best_snippet, extract_page
 from backlink_spider.linkcheck import HEAD_REFUSED, CheckResult, LinkCheckBook, TargetIndex, describe_failure
-from backlink_spider.records import Backlink, BrokenLink, Lead, Mention, Page, utc_now
+from backlink_spider.records import Backlink, BrokenLink, Lead, Mention, utc_now
 from backlink_spider.spiders.base import PageSpider, is_html
 from backlink_spider.target import host_of, registered_domain
 from backlink_spider.urls import canonical_url, url_key
@@ -78,7 +78,6 @@ class MentionsSpider(PageSpider):
     # --- callbacks --------------------------------------------------------------------------
 
     def parse_page(self, response: Response) -> Iterator[Any]:
-        hop = response.meta.get("hop", 0)
         url = response.meta.get("source_url", response.url)
         snapshot = self.snapshot(response)
         if snapshot is None:
@@ -87,29 +86,43 @@ class MentionsSpider(PageSpider):
         if isinstance(snapshot, scrapy.Request):  # render=auto: this page needs the browser
             yield snapshot
             return
+        yield from self._handle(url, response.meta, snapshot)
+
+    def page_failed(self, failure: Failure) -> Iterator[Any]:
+        """A page that could not be fetched still gets its `page` record, with the error; a page
+        Chromium failed on falls back to its static HTML."""
+        fallback = self.render_fallback(failure)
+        if isinstance(fallback, scrapy.Request):
+            yield fallback
+        elif fallback is not None:
+            yield from self._handle(fallback.meta["source_url"], fallback.meta, fallback)
+        else:
+            yield self.failure_record(failure)
+
+    def _handle(self, url: str, meta: dict[str, Any], snapshot: PageSnapshot) -> Iterator[Any]:
+        hop = meta.get("hop", 0)
         found = extract_page(snapshot, self.config.target, self.matcher)
         if self.config.target.owns(url):
             self._index_target_page(url, found)
-        yield from self._records(url, response, found, snapshot.rendered, hop)
+        yield from self._records(url, meta, snapshot, found)
         if self.config.check_links:
             yield from self._check_links(url, found)
         if hop < self.config.depth:
             yield from self._follow(found, hop)
 
-    def page_failed(self, failure: Failure) -> Iterator[Page]:
-        """A page that could not be fetched still gets its `page` record, with the error."""
-        yield self.failure_record(failure)
-
     # --- helpers ----------------------------------------------------------------------------
 
     def _records(
-        self, url: str, response: Response, found: PageExtraction, rendered: bool, hop: int
+        self, url: str, meta: dict[str, Any], snapshot: PageSnapshot, found: PageExtraction
     ) -> Iterator[Any]:
+        rendered = snapshot.rendered
         now = utc_now()
         source_domain = registered_domain(host_of(url))
         yield self.page_record(
             url,
-            response,
+            meta,
+            snapshot.status,
+            snapshot.url,
             rendered,
             title=found.title,
             canonical_url=found.canonical_url,

@@ -1,0 +1,167 @@
+"""Rendering in a real Chromium: live-DOM extraction (same-origin iframes, stylesheet and
+off-screen visibility), bounded interaction (scrolling, "load more"), the time budget with its
+static fallback, and a browser killed mid-crawl."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.conftest import ROOT, CrawlResult, run_crawl
+
+SITE = Path(__file__).resolve().parent / "site"
+SLOW_PAGES = 12
+
+
+class Handler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_GET(self):
+        if self.path == "/robots.txt":
+            return self._send(b"User-agent: *\nDisallow:\n", "text/plain")
+        if self.path == "/slow-index.html":
+            links = "".join(f'<a href="/slow/{n}">slow {n}</a> ' for n in range(SLOW_PAGES))
+            return self._send(f"<html><body><main>{links}</main></body></html>".encode(), "text/html")
+        if self.path.startswith("/slow/"):
+            time.sleep(1.0)
+            return self._send((SITE / "slow.html").read_bytes(), "text/html")
+        return super().do_GET()
+
+    def _send(self, body: bytes, kind: str):
+        self.send_response(200)
+        self.send_header("Content-Type", f"{kind}; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="module")
+def site():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(SITE)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def crawl(site, pages, tmp_path, render="always", **settings):
+    seeds = ",".join(f"{site}/{page}" for page in pages)
+    result = run_crawl(
+        {"target": "brewbird.io", "seeds": seeds, "depth": "0", "render": render, "check_links": "false"},
+        tmp_path,
+        settings,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_live_dom_iframes_scrolling_load_more_and_visibility(site, tmp_path):
+    result = crawl(site, ["iframe.html", "scroll.html", "loadmore.html"], tmp_path)
+    rows = {
+        (b["source_url"].rsplit("/", 1)[1], b["target_url"], b["position"], b["hidden"], b["rendered"])
+        for b in result.records("backlink")
+    }
+    assert rows == {
+        # a same-origin iframe's content is part of the page
+        ("iframe.html", "https://shop.brewbird.io/grinders", "comment", False, True),
+        # the 4th batch of an infinite feed only exists after scrolling three screens down
+        ("scroll.html", "https://brewbird.io/feed-find", "content", False, True),
+        # only after clicking "Show more replies"
+        ("loadmore.html", "https://brewbird.io/from-load-more", "comment", False, True),  # in #replies
+        # hidden by a stylesheet rule and pushed off-screen: only computed style knows
+        ("loadmore.html", "https://brewbird.io/css-hidden", "content", True, True),
+        ("loadmore.html", "https://brewbird.io/off-screen", "content", True, True),
+    }
+
+
+def test_static_fetch_misses_what_only_the_browser_sees(site, tmp_path):
+    result = crawl(site, ["iframe.html", "scroll.html", "loadmore.html"], tmp_path, render="never")
+    rows = {(b["target_url"], b["hidden"]) for b in result.records("backlink")}
+    assert rows == {("https://brewbird.io/css-hidden", False), ("https://brewbird.io/off-screen", False)}
+
+
+def test_time_budget_falls_back_to_the_static_page(site, tmp_path):
+    result = crawl(site, ["busy.html"], tmp_path, RENDER_PAGE_BUDGET_MS="1500")
+    [page] = result.records("page")
+    assert (page["status"], page["rendered"], page["render_failed"]) == (200, False, True)
+    assert page["render_error"] == "page did not finish rendering within 1.5s"
+    assert [b["target_url"] for b in result.records("backlink")] == ["https://brewbird.io/kettles"]
+
+
+def chromium_children(pid: int) -> list[psutil.Process]:
+    try:
+        return [p for p in psutil.Process(pid).children(recursive=True) if "chrom" in p.name().lower()]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def test_browser_killed_mid_crawl_restarts_and_the_crawl_goes_on(site, tmp_path):
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "mentions",
+        "-a",
+        "target=brewbird.io",
+        "-a",
+        f"seeds={site}/slow-index.html",
+        "-a",
+        "depth=1",
+        "-a",
+        "render=always",
+        "-a",
+        "check_links=false",
+        "-s",
+        f"OUTPUT_DIR={tmp_path}",
+        "-s",
+        "CRAWL_ID=test",
+        "-s",
+        "ALLOWED_PRIVATE_NETWORKS=127.0.0.0/8",
+        "-s",
+        "ALLOWED_HOSTS=127.*",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "CONCURRENT_REQUESTS=2",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    killed = 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not killed:
+        time.sleep(0.5)
+        browsers = chromium_children(process.pid)
+        if browsers and time.monotonic() > deadline - 56:  # the crawl is rendering
+            for browser in browsers:
+                try:
+                    browser.kill()
+                    killed += 1
+                except psutil.NoSuchProcess:
+                    pass
+    stdout, stderr = process.communicate(timeout=120)
+    result = CrawlResult(process.returncode, stdout, stderr, tmp_path)
+    assert killed, "no Chromium process was found to kill"
+    assert result.returncode == 0, stderr[-3000:]
+    pages = {p["url"].rsplit("/", 1)[1]: p for p in result.records("page") if "/slow/" in p["url"]}
+    assert sorted(pages, key=int) == [str(n) for n in range(SLOW_PAGES)]
+    # every page was rendered, or (the ones in flight when the browser died) fell back to static
+    assert all(p["rendered"] or p["render_failed"] for p in pages.values())
+    assert sum(p["rendered"] for p in pages.values()) >= SLOW_PAGES - 4, "the browser was not restarted"
+    assert len({b["source_url"] for b in result.records("backlink")}) == SLOW_PAGES
