@@ -9,6 +9,8 @@ Settings: `SUMMARY_ENABLED` (default True), `REPORT_ENABLED` (default True).
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import sys
 from collections import Counter
 from datetime import UTC, datetime
@@ -86,6 +88,7 @@ class CrawlSummary:
             target=config.target.host,
             crawled_at=utc_now(),
             spider=spider.name,
+            worker=f"{socket.gethostname()}:{os.getpid()}",
             started_at=self.started_at,
             finish_reason=reason,
             pages=self.types["page"],

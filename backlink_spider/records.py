@@ -206,6 +206,7 @@ class Summary(Record):
 
     TYPE = "summary"
     spider: str
+    worker: str = ""  # host:pid: in a distributed crawl every process writes its own summary
     started_at: str
     finish_reason: str
     pages: int = 0
@@ -223,7 +224,7 @@ class Summary(Record):
     report: str | None = None  # path of the HTML report
 
     def identity(self) -> tuple[object, ...]:
-        return (self.crawl_id,)
+        return (self.crawl_id, self.worker)
 
 
 RECORD_TYPES: dict[str, type[Record]] = {
