@@ -78,3 +78,23 @@ def test_missing_browser_is_one_line_and_render_never_needs_none(tmp_path):
     )
     result = run_crawl({**args, "render": "never"}, tmp_path / "out", {"BROWSER_EXECUTABLE": "/no/chromium"})
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"ALLOWED_PRIVATE_NETWORKS": "10.0.0.0/8,intranet"},
+            "ALLOWED_PRIVATE_NETWORKS: 'intranet' is not a CIDR network",
+        ),
+        (
+            {"REDIS_URL": "redis://127.0.0.1:9/0", "CRAWL_ID": ""},
+            "REDIS_URL is set: give -s CRAWL_ID=NAME, the same on every process, to name the shared crawl",
+        ),
+    ],
+)
+def test_bad_settings_stop_before_any_work(tmp_path, settings, message):
+    result = run_crawl({"target": "brewbird.io", "seeds": "http://127.0.10.1:9/"}, tmp_path / "out", settings)
+    assert result.returncode == 2
+    assert result.stderr == f"scrapy crawl mentions: error: {message}\n"
+    assert not (tmp_path / "out").exists()

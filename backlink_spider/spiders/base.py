@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from backlink_spider.arguments import ArgumentError
 from backlink_spider.browser import BrowserNotFound, find_browser, launch_options
 from backlink_spider.extract.page import PageSnapshot
+from backlink_spider.netsafety import parse_networks
 from backlink_spider.records import Page, utc_now
 from backlink_spider.render import RenderOptions, render_reason
 
@@ -44,6 +45,18 @@ def is_html(response: Response) -> bool:
     )
 
 
+def check_settings(settings) -> None:  # noqa: ANN001
+    """Settings that would only fail later, checked up front (raises ArgumentError)."""
+    try:
+        parse_networks(settings.get("ALLOWED_PRIVATE_NETWORKS"))
+    except ValueError as exc:
+        raise ArgumentError(str(exc)) from None
+    if settings.get("REDIS_URL") and not settings.get("CRAWL_ID"):
+        raise ArgumentError(
+            "REDIS_URL is set: give -s CRAWL_ID=NAME, the same on every process, to name the shared crawl"
+        )
+
+
 class PageSpider(scrapy.Spider):
     """Base of the project's spiders. Subclasses set `arguments` (a class whose `parse(kwargs)`
     returns the checked arguments, with `.target`, `.render` and `.matcher()`)."""
@@ -55,6 +68,7 @@ class PageSpider(scrapy.Spider):
         """Everything that can be wrong before the first request: arguments, browser.
         Called by our `crawl` command before Scrapy starts (see commands/crawl.py)."""
         args = cls.arguments.parse(kwargs)
+        check_settings(settings)
         if args.render != "never":
             try:
                 find_browser(settings.get("BROWSER_EXECUTABLE") or None)
