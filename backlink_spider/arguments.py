@@ -85,7 +85,7 @@ class CrawlArguments:
     check_links: bool = True
 
     @classmethod
-    def parse(cls, kwargs: dict[str, object]) -> CrawlArguments:
+    def parse(cls, kwargs: dict[str, object], *, seeds_optional: bool = False) -> CrawlArguments:
         """Check `-a` arguments; raises ArgumentError with a one-line message."""
         known = {
             "target",
@@ -124,7 +124,10 @@ class CrawlArguments:
             raise ArgumentError(f"-a brand_case={case!r}: expected insensitive or sensitive")
         return cls(
             target=target,
-            seeds=tuple(parse_seeds(_str(kwargs.get("seeds")))),
+            # with search discovery configured, the search results can be the only seeds
+            seeds=tuple(parse_seeds(_str(kwargs.get("seeds"))))
+            if kwargs.get("seeds") or not seeds_optional
+            else (),
             depth=depth,
             render=render,
             case_sensitive=case == "sensitive",

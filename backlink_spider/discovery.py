@@ -134,9 +134,12 @@ def _parse_xml(body: bytes, url: str) -> etree._Element | None:
     body = body.lstrip()
     if body.startswith(_BOM):
         body = body[len(_BOM) :].lstrip()
-    # A document cut short (a truncated download or gzip stream) would end in the middle of a
-    # `<loc>`'s text: keep only up to the last complete tag, so no half URL is taken for a URL.
-    body = body[: body.rfind(b">") + 1]
+    # A document cut short (a truncated download or gzip stream) may end in the middle of a
+    # `<loc>`'s text: drop text that no tag follows, so no half URL is taken for a URL. (Text
+    # followed by a cut tag, `https://a/3</lo`, is whole and kept.)
+    end = body.rfind(b">") + 1
+    cut_tag = body.find(b"<", end)
+    body = body[: cut_tag if cut_tag >= 0 else end]
     if not body:
         return None
     parser = etree.XMLParser(
@@ -310,12 +313,13 @@ def _root_name(head: bytes) -> bytes | None:
     return match.group(2).lower() if match else None
 
 
-def sniff_seed_document(body: bytes, content_type: str) -> str:
+def sniff_seed_document(body: bytes, content_type: str | bytes | None) -> str:
     """What a fetched seed is: "sitemap", "sitemapindex", "feed" or "html".
 
     The root element in the first bytes decides (gunzipping a gzipped body's first bytes), since
     servers often send sitemaps and feeds as text/html or text/plain; a feed content type decides
-    when the root is not recognised; anything else is "html"."""
+    when the root is not recognised; anything else is "html". `content_type` may be the raw
+    header value (`response.headers.get("Content-Type")`, bytes) or None."""
     head = body[:_SNIFF_BYTES]
     if head[:2] == GZIP_MAGIC:
         try:
@@ -325,6 +329,8 @@ def sniff_seed_document(body: bytes, content_type: str) -> str:
     root = _root_name(head)
     if root in _ROOTS:
         return _ROOTS[root]
+    if isinstance(content_type, bytes):  # as Scrapy's response.headers give it
+        content_type = content_type.decode("latin-1")
     mime = (content_type or "").split(";", 1)[0].strip().lower()
     if mime in _FEED_TYPES:
         return FEED

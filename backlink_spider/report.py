@@ -151,7 +151,8 @@ def compare_crawls(current_backlinks: list[dict], previous_backlinks: list[dict]
             name
             for name, old, new in (
                 ("anchor_text", before.get("anchor_text"), after.get("anchor_text")),
-                ("rel", list(before.get("rel") or []), list(after.get("rel") or [])),
+                # rel as a set of tokens: a reordering is not a change
+                ("rel", sorted(set(before.get("rel") or [])), sorted(set(after.get("rel") or []))),
             )
             if old != new
         ]
@@ -268,7 +269,7 @@ def _date(iso: str | None) -> str:
         moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     except ValueError:
         return iso
-    return moment.strftime("%-d %b %Y, %H:%M UTC")
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 def _label(source_type: str) -> str:
@@ -400,11 +401,12 @@ def _kpi(label: str, value: str, note: str = "", tone: str = "", delta: str = ""
 def _delta(now: float, before: float | None, *, percent: bool = False) -> str:
     if before is None:
         return ""
-    diff = now - before
-    if percent:
-        points = round(diff * 100)
-        return "no change" if points == 0 else f"{points:+d} pts vs previous"
-    return "no change" if diff == 0 else f"{diff:+,} vs previous"
+    diff = round((now - before) * 100) if percent else now - before
+    if diff == 0:
+        return "no change since the previous crawl"
+    sign = "+" if diff > 0 else "−"  # a real minus sign
+    unit = " pts" if percent else ""
+    return f"{sign}{abs(diff):,}{unit} since the previous crawl"
 
 
 def _table(caption: str, headers: list[str], rows: list[list[str]], empty: str, cls: str = "") -> str:
@@ -419,7 +421,9 @@ def _table(caption: str, headers: list[str], rows: list[list[str]], empty: str, 
         rows = rows[:MAX_TABLE_ROWS]
     head = "".join(f'<th scope="col">{_e(h)}</th>' for h in headers)
     body = "".join(
-        "<tr>" + "".join(f'<td data-label="{_e(h)}">{cell}</td>' for h, cell in zip(headers, row)) + "</tr>"
+        "<tr>"
+        + "".join(f'<td data-label="{_e(h)}">{cell}</td>' for h, cell in zip(headers, row, strict=True))
+        + "</tr>"
         for row in rows
     )
     return (
@@ -472,9 +476,11 @@ def _changes_section(records: dict, previous: dict | None) -> str:
                 f"anchor “{_e(item['before']['anchor_text'])}” → “{_e(item['after']['anchor_text'])}”"
             )
         if "rel" in item["changes"]:
-            details.append(
-                f"rel {_e(_rel_text(item['before']['rel']))} → {_e(_rel_text(item['after']['rel']))}"
-            )
+            old_rel, new_rel = _rel_text(item["before"]["rel"]), _rel_text(item["after"]["rel"])
+            if old_rel == new_rel:  # only tokens like noopener changed: show them all
+                old_rel = " ".join(item["before"]["rel"]) or "(none)"
+                new_rel = " ".join(item["after"]["rel"]) or "(none)"
+            details.append(f"rel {_e(old_rel)} → {_e(new_rel)}")
         rows.append(
             [
                 '<span class="badge changed">Changed</span>',
@@ -484,7 +490,8 @@ def _changes_section(records: dict, previous: dict | None) -> str:
             ]
         )
     intro = (
-        f'<p class="lede"><strong>{len(diff["new"])}</strong> new · <strong>{len(diff["lost"])}</strong> lost · '
+        f'<p class="lede"><strong>{len(diff["new"])}</strong> new · '
+        f"<strong>{len(diff['lost'])}</strong> lost · "
         f"<strong>{len(diff['changed'])}</strong> changed, compared with crawl "
         f"<code>{_e(prev_id or '?')}</code> of {_e(_date(prev_start))}.</p>"
     )
@@ -508,7 +515,8 @@ def _leads_section(leads: list[dict]) -> str:
         page = (
             _link(lead.get("source_url"), title, cls="strong")
             + f'<div class="sub">{_e(_host(lead.get("source_url")))} · '
-            f"{_e(_label(lead.get('source_type') or 'other'))} · {_plural(lead.get('mentions') or 0, 'mention')}</div>"
+            f"{_e(_label(lead.get('source_type') or 'other'))} · "
+            f"{_plural(lead.get('mentions') or 0, 'mention')}</div>"
         )
         emails = "<br>".join(_mailto(a) for a in lead.get("emails") or []) or '<span class="muted">–</span>'
         contact = []
@@ -632,7 +640,8 @@ border-top:4px solid var(--accent)}
 .kpi-label{font-size:14px;font-weight:600;margin-top:2px}
 .kpi-note,.kpi-delta{font-size:12.5px;color:var(--muted)}
 .kpi-delta{margin-top:4px}
-.card{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:18px 20px;margin:0 0 20px}
+.card{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:18px 20px;
+margin:0 0 20px}
 .charts{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:20px;margin:0 0 20px}
 .charts .card{margin:0}
 svg.chart{display:block;width:100%;max-width:520px;height:auto}
@@ -673,9 +682,11 @@ footer{color:var(--muted);font-size:12.5px;text-align:center;margin-top:24px}
 table.leads td:nth-child(1){min-width:230px}table.leads td:nth-child(2){min-width:110px}
 table.leads td:nth-child(3){min-width:200px;overflow-wrap:normal;word-break:break-all}
 table.leads td:nth-child(4){min-width:200px}table.leads td:nth-child(5){min-width:260px}
-@media (max-width:860px){.charts{grid-template-columns:1fr}.kpis{grid-template-columns:repeat(3,minmax(0,1fr))}}
+@media (max-width:860px){.charts{grid-template-columns:1fr}
+.kpis{grid-template-columns:repeat(3,minmax(0,1fr))}}
 @media (max-width:640px){
-main{padding:14px 12px 32px}svg .lbl,svg .num{font-size:17px}header.top .inner{padding:16px 14px}header.top h1{font-size:22px}
+main{padding:14px 12px 32px}svg .lbl,svg .num{font-size:17px}
+header.top .inner{padding:16px 14px}header.top h1{font-size:22px}
 .kpis{grid-template-columns:repeat(2,minmax(0,1fr));gap:8px}
 .kpi{padding:10px 12px}.kpi-value{font-size:24px}
 .card{padding:14px 12px}
@@ -803,7 +814,10 @@ def render_report(summary: dict, records: dict[str, list[dict]], previous: dict 
         if overlap
         else ""
     )
-    rel_chart = f'<div class="rel">{_donut("chart-rel", segments, share)}<ul class="legend">{legend}</ul></div>{rel_note}'
+    rel_chart = (
+        f'<div class="rel">{_donut("chart-rel", segments, share)}<ul class="legend">{legend}</ul></div>'
+        f"{rel_note}"
+    )
 
     type_rows = [
         (_label(t), [(n, COLOURS["bar"], "pages")]) for t, n in (summary.get("source_types") or {}).items()

@@ -53,6 +53,17 @@ RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
 
+# --- discovery -----------------------------------------------------------------------------------
+# Seeds may also be XML sitemaps (and indexes, gzipped) or RSS/Atom feeds: their URLs become seeds.
+# Search discovery: a SearXNG instance's base URL (its JSON format enabled); empty = off. Queries are
+# built from the target and brand terms ("Brand" -site:target.com, forum/review/profile variants).
+SEARCH_URL = ""
+# "searxng" or the dotted path of your own SearchProvider subclass (see backlink_spider/discovery.py).
+SEARCH_PROVIDER = "searxng"
+SEARCH_MAX_QUERIES = 6
+SEARCH_PAGES = 1
+SEARCH_MAX_RESULTS = 200
+
 # --- link checking (-a check_links=false turns it off) -------------------------------------------
 # Outbound links of crawled pages are checked once per crawl (HEAD, then GET if HEAD is refused).
 LINK_CHECK_MAX = 5_000

@@ -51,6 +51,12 @@ def check_settings(settings) -> None:  # noqa: ANN001
         parse_networks(settings.get("ALLOWED_PRIVATE_NETWORKS"))
     except ValueError as exc:
         raise ArgumentError(str(exc)) from None
+    from backlink_spider.discovery import DiscoveryError, provider_from_settings
+
+    try:
+        provider_from_settings(settings)
+    except DiscoveryError as exc:
+        raise ArgumentError(str(exc)) from None
     if settings.get("REDIS_URL") and not settings.get("CRAWL_ID"):
         raise ArgumentError(
             "REDIS_URL is set: give -s CRAWL_ID=NAME, the same on every process, to name the shared crawl"
@@ -67,8 +73,8 @@ class PageSpider(scrapy.Spider):
     def check_arguments(cls, kwargs: dict[str, Any], settings) -> Any:  # noqa: ANN001, ANN401
         """Everything that can be wrong before the first request: arguments, browser.
         Called by our `crawl` command before Scrapy starts (see commands/crawl.py)."""
-        args = cls.arguments.parse(kwargs)
         check_settings(settings)
+        args = cls.parse_arguments(kwargs, settings)
         if args.render != "never":
             try:
                 find_browser(settings.get("BROWSER_EXECUTABLE") or None)
@@ -99,6 +105,10 @@ class PageSpider(scrapy.Spider):
 
     config: Any
     crawl_id: str
+
+    @classmethod
+    def parse_arguments(cls, kwargs: dict[str, Any], settings) -> Any:  # noqa: ANN001, ANN401
+        return cls.arguments.parse(kwargs)
 
     # --- requests ---------------------------------------------------------------------------
 

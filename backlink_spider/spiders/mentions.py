@@ -17,10 +17,18 @@ import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from backlink_spider.arguments import CrawlArguments
+from backlink_spider.discovery import (
+    FEED,
+    HTML,
+    DiscoveryError,
+    parse_feed,
+    parse_sitemap,
+    provider_from_settings,
+    sniff_seed_document,
+)
 from backlink_spider.extract.page import PageExtraction, PageSnapshot, best_snippet, extract_page
 from backlink_spider.linkcheck import HEAD_REFUSED, CheckResult, LinkCheckBook, TargetIndex, describe_failure
 from backlink_spider.records import Backlink, BrokenLink, Lead, Mention, utc_now
@@ -34,6 +42,10 @@ class MentionsSpider(PageSpider):
     arguments = CrawlArguments
 
     @classmethod
+    def parse_arguments(cls, kwargs: dict[str, Any], settings) -> CrawlArguments:  # noqa: ANN001
+        return CrawlArguments.parse(kwargs, seeds_optional=bool(settings.get("SEARCH_URL")))
+
+    @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MentionsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
@@ -44,6 +56,8 @@ class MentionsSpider(PageSpider):
         spider.target_index = TargetIndex()
         spider.target_pages_max = settings.getint("TARGET_PAGES_MAX")
         spider.target_pages_wait = settings.getfloat("TARGET_PAGES_WAIT")
+        spider.search = provider_from_settings(settings)
+        spider._search_seen = set()
         return spider
 
     config: CrawlArguments
@@ -69,6 +83,43 @@ class MentionsSpider(PageSpider):
                 )
         for url in self.config.seeds:
             yield self.crawl_request(canonical_url(url), hop=0)
+        if self.search is not None:
+            for query, url, page in self.search.search_requests(self.config.target):
+                yield scrapy.Request(
+                    url,
+                    callback=self.parse_search,
+                    errback=self.search_failed,
+                    priority=50,
+                    # a search API's robots.txt is written for browsers, not for its API clients
+                    meta={
+                        "dont_obey_robotstxt": True,
+                        "handle_httpstatus_list": [403, 429, 500, 502, 503],
+                        "search_query": query,
+                        "search_page": page,
+                    },
+                )
+
+    def seed_request(self, url: str) -> scrapy.Request:
+        """A discovered seed (from a sitemap, a feed, a search): its site is crawled like a seed's."""
+        self.seed_sites.add(registered_domain(host_of(url)))
+        return self.crawl_request(canonical_url(url), hop=0)
+
+    def parse_search(self, response: Response) -> Iterator[scrapy.Request]:
+        query = response.meta.get("search_query")
+        if response.status != 200:
+            self.logger.warning("Search %r answered HTTP %s", query, response.status)
+            self.crawler.stats.inc_value(f"discovery/search/http_{response.status}")
+            return
+        urls = self.search.results_filter(
+            self.search.parse_results(response.body), self.config.target, self._search_seen
+        )
+        self.crawler.stats.inc_value("discovery/search/results", len(urls))
+        for url in urls:
+            yield self.seed_request(url)
+
+    def search_failed(self, failure: Failure) -> None:
+        self.logger.warning("Search request failed: %s", failure.value)
+        self.crawler.stats.inc_value("discovery/search/failed")
 
     # --- requests ---------------------------------------------------------------------------
 
@@ -79,6 +130,11 @@ class MentionsSpider(PageSpider):
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         url = response.meta.get("source_url", response.url)
+        if response.meta.get("hop", 0) == 0 and not is_html(response):
+            kind = sniff_seed_document(response.body, response.headers.get(b"Content-Type"))
+            if kind != HTML:  # a seed that is a sitemap or a feed: its URLs are the seeds
+                yield from self._seed_document(response, kind)
+                return
         snapshot = self.snapshot(response)
         if snapshot is None:
             yield self.not_html_record(url, response)
@@ -87,6 +143,21 @@ class MentionsSpider(PageSpider):
             yield snapshot
             return
         yield from self._handle(url, response.meta, snapshot)
+
+    def _seed_document(self, response: Response, kind: str) -> Iterator[scrapy.Request]:
+        try:
+            if kind == FEED:
+                pages, nested = parse_feed(response.body, response.url), []
+            else:
+                pages, nested = parse_sitemap(response.body, response.url)
+        except DiscoveryError as exc:
+            self.logger.warning("Seed %s: %s", response.url, exc)
+            return
+        self.crawler.stats.inc_value(f"discovery/{kind}/urls", len(pages))
+        for url in nested:
+            yield self.crawl_request(canonical_url(url), hop=0)  # a sitemap index's sitemaps
+        for url in pages:
+            yield self.seed_request(url)
 
     def page_failed(self, failure: Failure) -> Iterator[Any]:
         """A page that could not be fetched still gets its `page` record, with the error; a page
@@ -302,18 +373,15 @@ class MentionsSpider(PageSpider):
 
     def parse_target_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         try:
-            urls = [entry["loc"] for entry in Sitemap(response.body) if entry.get("loc")]
-            nested = Sitemap(response.body).type == "sitemapindex"
-        except Exception:  # noqa: BLE001 - a broken sitemap only means no suggestions
-            urls, nested = [], False
-        for loc in urls[: self.target_pages_max]:
+            pages, nested = parse_sitemap(response.body, response.url)
+        except DiscoveryError as exc:  # a broken sitemap only means no suggestions
+            self.logger.warning("Target sitemap %s: %s", response.url, exc)
+            pages, nested = [], []
+        for loc, callback in [(u, self.parse_target_sitemap) for u in nested[:10]] + [
+            (u, self.parse_target_page) for u in pages[: self.target_pages_max]
+        ]:
             self._target_outstanding += 1
-            yield scrapy.Request(
-                loc,
-                callback=self.parse_target_sitemap if nested else self.parse_target_page,
-                errback=self.target_page_failed,
-                priority=100,
-            )
+            yield scrapy.Request(loc, callback=callback, errback=self.target_page_failed, priority=100)
         self._target_page_done()
 
     def parse_target_page(self, response: Response) -> None:
