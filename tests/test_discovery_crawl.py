@@ -16,9 +16,9 @@ from tests.fake_searxng import FakeSearxng
 @pytest.fixture
 def documents(demo_web):
     forum, blog, news = demo_web.urls["forum"], demo_web.urls["blog"], demo_web.urls["news"]
-    index = f"""<?xml version="1.0" encoding="UTF-8"?>
+    index = """<?xml version="1.0" encoding="UTF-8"?>
 <sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
-  <sitemap><loc>{{base}}/forum.xml.gz</loc></sitemap>
+  <sitemap><loc>{base}/forum.xml.gz</loc></sitemap>
 </sitemapindex>"""
     forum_map = f"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
@@ -27,7 +27,8 @@ def documents(demo_web):
 </urlset>"""
     feed = f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>Bean Blog</title><link>{blog}/</link>
-  <item><title>Espresso grinders compared</title><link>{blog}/2026/04/espresso-grinders-compared/</link></item>
+  <item><title>Espresso grinders compared</title>
+    <link>{blog}/2026/04/espresso-grinders-compared/</link></item>
   <item><title>Coffee startups</title><link>{news}/2026/05/coffee-startups-raise/</link></item>
 </channel></rss>"""
 
