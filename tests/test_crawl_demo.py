@@ -522,3 +522,129 @@ def test_summary_record_and_printed_summary(static_crawl):
     }
     assert "backlinks: 14 from 4 referring domains, 86% followed, 1 to reclaim" in static_crawl.stdout
     assert "mentions: 19; unlinked-mention pages: 3; leads: 3" in static_crawl.stdout
+
+
+def pages_by_path(web, result):
+    return {site_path(web, p["url"]): p for p in result.records("page")}
+
+
+def test_page_signals_of_demo_pages(demo_web, static_crawl, rendered_crawl):
+    pages = pages_by_path(demo_web, static_crawl)
+
+    def signals(key):
+        p = pages[key]
+        return (
+            p["source_type"],
+            p["indexable"],
+            p["follow"],
+            p["meta_robots"],
+            p["x_robots_tag"],
+            p["lang"],
+            p["canonical_url"] == p["url"],
+            p["depth"],
+        )
+
+    assert signals(("news", "/archive/2019/11/smart-kettle-startup-launches/")) == (
+        "news_article",
+        False,
+        True,
+        None,
+        "noindex",
+        "en-US",
+        True,
+        1,
+    )
+    assert signals(("news", "/2026/05/coffee-startups-raise/")) == (
+        "news_article",
+        True,
+        True,
+        "index,follow",
+        None,
+        "en-US",
+        True,
+        1,
+    )
+    assert signals(("forum", "/t/grinder-retention-tips/57")) == (
+        "forum_thread",
+        True,
+        True,
+        None,
+        None,
+        "en",
+        True,
+        1,
+    )
+    assert signals(("directory", "/best-coffee-tools/")) == (
+        "directory",
+        True,
+        True,
+        None,
+        None,
+        "en",
+        True,
+        1,
+    )
+    assert pages[BLOG_POST]["source_type"] == "blog_post"
+    assert pages[BLOG_POST]["evidence"][:3] == ["schema:BlogPosting", "generator:blog", "comments:wordpress"]
+    # a forum's FAQ is not a thread, whatever the platform
+    assert (pages[("forum", "/faq")]["source_type"], pages[("forum", "/faq")]["evidence"]) == (
+        "other",
+        ["generator:discourse"],
+    )
+    assert pages[("resources", "/")]["depth"] == 0 and pages[("resources", "/gone")]["depth"] == 1
+    assert pages[BLOG_POST]["backlinks"] == 4 and pages[BLOG_POST]["mentions"] == 2
+    rendered = pages_by_path(demo_web, rendered_crawl)
+    assert rendered[("social", "/@janedoe")]["source_type"] == "social_profile"
+    assert rendered[("social", "/@janedoe")]["evidence"][0] == "schema:ProfilePage"
+
+
+def test_backlink_context_and_domains(demo_web, static_crawl):
+    [link] = [
+        b
+        for b in static_crawl.records("backlink")
+        if b["target_url"] == "https://blog.brewbird.io/guides/cold-brew"
+    ]
+    assert (link["source_domain"], link["target_domain"]) == ("127.0.10.3", "blog.brewbird.io")
+    assert "the BrewBird cold brew guide" in link["context"] and len(link["context"]) > 60
+
+
+def test_leads_exact_and_leads_csv(demo_web, static_crawl, rendered_crawl):
+    blog, forum, news, social = (demo_web.urls[s] for s in ("blog", "forum", "news", "social"))
+    leads = {lead["source_url"]: lead for lead in rendered_crawl.records("lead")}
+    fields = ("author", "emails", "contact_url", "social_profiles", "mentions", "source_type")
+    assert {url: tuple(lead[f] for f in fields) for url, lead in leads.items()} == {
+        f"{blog}/2026/04/espresso-grinders-compared/": (
+            "Sam Rivera",
+            ["hello@beanblog.example", "sam@beanblog.example"],
+            f"{blog}/contact/",
+            [
+                "https://twitter.com/beanblog",
+                "https://www.instagram.com/beanblog/",
+                "https://www.youtube.com/@beanblog",
+            ],
+            4,
+            "blog_post",
+        ),
+        f"{forum}/t/grinder-retention-tips/57": ("beanhead", [], f"{forum}/about", [], 1, "forum_thread"),
+        f"{news}/2026/05/coffee-startups-raise/": (
+            "Dana Whitfield",
+            ["tips@dailygrind.example", "dana.whitfield@dailygrind.example"],
+            None,
+            ["https://twitter.com/dailygrindnews", "https://www.linkedin.com/company/dailygrind-news"],
+            4,
+            "news_article",
+        ),
+        f"{social}/@marco": (None, [], f"{social}/about", [], 2, "social_profile"),
+    }
+    assert leads[f"{news}/2026/05/coffee-startups-raise/"]["snippet"].startswith(
+        "The largest round went to BrewBird"
+    )
+    # the CSV a person opens in a spreadsheet: one row per lead
+    import csv
+
+    [csv_file] = (static_crawl.output_dir / "exports").glob("leads-*.csv")
+    with open(csv_file, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["source_url"] for row in rows} == {url for url in leads if "@marco" not in url}
+    row = next(r for r in rows if "espresso" in r["source_url"])
+    assert row["emails"] == "hello@beanblog.example; sam@beanblog.example" and row["author"] == "Sam Rivera"

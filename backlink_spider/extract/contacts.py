@@ -12,8 +12,9 @@ from lxml import etree
 
 from backlink_spider.extract.dom import WalkedPage
 
+# not after "@": `@marco@brew.social` is a fediverse handle, not an address
 _EMAIL = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b"
+    r"(?<![\w.+@-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b"
 )
 # "name [at] site [dot] com", "name (at) site (dot) com", "name {at} site {dot} co {dot} uk"
 _AT = r"\s*[\[\(\{<]\s*at\s*[\]\)\}>]\s*"
@@ -32,24 +33,27 @@ _CONTACT = re.compile(
 _CONTACT_TEXT = re.compile(r"^\s*(contact( us)?|get in touch|write for us|kontakt|impressum)\s*$", re.I)
 _ABOUT = re.compile(r"(^|/)(about|about-us|team|press)(/|\.html?|$)", re.I)
 
-SOCIAL_HOSTS = {
-    "twitter.com": "twitter",
-    "x.com": "twitter",
-    "facebook.com": "facebook",
-    "instagram.com": "instagram",
-    "linkedin.com": "linkedin",
-    "youtube.com": "youtube",
-    "github.com": "github",
-    "tiktok.com": "tiktok",
-    "pinterest.com": "pinterest",
-    "threads.net": "threads",
-    "bsky.app": "bluesky",
-    "mastodon.social": "mastodon",
-    "reddit.com": "reddit",
-    "medium.com": "medium",
-    "t.me": "telegram",
+# Social networks and the path shapes of a profile on them (share links and posts are not).
+_ONE_SEGMENT = re.compile(r"^/@?[\w.-]+/?$")
+SOCIAL_PROFILES = {
+    "twitter.com": ("twitter", _ONE_SEGMENT),
+    "x.com": ("twitter", _ONE_SEGMENT),
+    "facebook.com": ("facebook", _ONE_SEGMENT),
+    "instagram.com": ("instagram", _ONE_SEGMENT),
+    "linkedin.com": ("linkedin", re.compile(r"^/(in|company|school)/[\w.-]+/?$")),
+    "youtube.com": ("youtube", re.compile(r"^/(@[\w.-]+|c/[\w.-]+|channel/[\w-]+|user/[\w.-]+)/?$")),
+    "github.com": ("github", _ONE_SEGMENT),
+    "tiktok.com": ("tiktok", re.compile(r"^/@[\w.-]+/?$")),
+    "pinterest.com": ("pinterest", _ONE_SEGMENT),
+    "threads.net": ("threads", re.compile(r"^/@[\w.-]+/?$")),
+    "bsky.app": ("bluesky", re.compile(r"^/profile/[\w.:-]+/?$")),
+    "mastodon.social": ("mastodon", re.compile(r"^/@[\w.-]+/?$")),
+    "reddit.com": ("reddit", re.compile(r"^/(user|u)/[\w-]+/?$")),
+    "medium.com": ("medium", re.compile(r"^/@[\w.-]+/?$")),
+    "t.me": ("telegram", _ONE_SEGMENT),
 }
-_SHARE_PATH = re.compile(r"/(intent|share|sharer|sharing|dialog|submit|plugins|hashtag|search|login)\b", re.I)
+_NOT_PROFILES = frozenset({"intent", "share", "sharer", "sharer.php", "home", "login", "search", "hashtag",
+                           "explore", "about", "privacy", "terms", "help", "settings"})
 
 
 @dataclass
@@ -130,15 +134,18 @@ def find_author(root: etree._Element | None) -> str | None:
 
 
 def social_profile(url: str) -> str | None:
-    """The network name when `url` is a profile on a social network (not a share link)."""
+    """The network name when `url` is a profile on a social network (not a share link or a post)."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    host = host[4:] if host.startswith("www.") else host
-    host = host[2:] if host.startswith(("m.",)) else host
-    network = SOCIAL_HOSTS.get(host)
-    if network is None or _SHARE_PATH.search(parts.path) or parts.path.strip("/") == "":
+    for prefix in ("www.", "m.", "mobile."):
+        if host.startswith(prefix):
+            host = host[len(prefix) :]
+    known = SOCIAL_PROFILES.get(host)
+    if known is None or parts.query:
         return None
-    if "url=" in parts.query or "u=" in parts.query or "text=" in parts.query:
+    network, path_shape = known
+    first = parts.path.strip("/").split("/", 1)[0].lower()
+    if first in _NOT_PROFILES or not path_shape.match(parts.path):
         return None
     return network
 

@@ -251,10 +251,14 @@ def classify_source(
     for schema, candidate in _SCHEMA:
         if schema in types:
             decide(candidate, f"schema:{schema}")
+    # The generator names the platform, not the page: a forum's FAQ is not a thread. It decides
+    # only together with page-level evidence (a comment section, or the URL shape agreeing).
+    platform: str | None = None
     if signals.generator:
         for pattern, candidate, why in _GENERATORS:
             if pattern.search(signals.generator):
-                decide(candidate, why)
+                evidence.append(why)
+                platform = candidate
                 break
     has_comments = False
     if root is not None:
@@ -269,10 +273,22 @@ def classify_source(
                 break
     if signals.og_type == "profile":
         decide("social_profile", "og:profile")
+    url_kind = None
     for pattern, candidate in _URL_PATTERNS:
         if pattern.search(parts.path or "/"):
-            decide(candidate, f"url:{candidate}")
+            url_kind = candidate
             break
+    if kind is None and platform is not None:
+        has_article = root is not None and bool(root.xpath("//article"))
+        if (
+            platform == "wiki"  # every page of a wiki engine is a wiki page
+            or has_comments
+            or url_kind == platform
+            or (platform == "blog_post" and has_article)
+        ):
+            kind = platform
+    if url_kind is not None:
+        decide(url_kind, f"url:{url_kind}")
     kind = kind or "other"
     if kind == "blog_post" and has_comments and mention_positions and mention_positions <= {"comment"}:
         kind = "blog_comment"
