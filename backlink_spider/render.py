@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from fnmatch import fnmatch
 
 from lxml import etree
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
@@ -241,3 +242,86 @@ def render_reason(html: str) -> str | None:
     if len(walked.text) < THIN_TEXT_CHARS:
         return "thin-text"
     return None
+
+
+# --- per-crawl policy: user rules, app-shell evidence, per-site learning ----------------------------
+
+
+@dataclass
+class SiteLearning:
+    samples: int = 0
+    verdict: str | None = None  # "render" | "static"
+
+
+@dataclass(frozen=True)
+class PageCounts:
+    """What extraction found on one version of a page (compared static vs rendered)."""
+
+    target_links: int
+    mentions: int
+    links: int
+    text: int
+
+
+class RenderPolicy:
+    """When `render=auto` sends a page to Chromium, and why.
+
+    In order: `RENDER_NEVER_HOSTS` and `RENDER_ALWAYS_HOSTS` (fnmatch host patterns) always win;
+    a site learned to need rendering is rendered (`site-learned`); app-shell evidence in the static
+    HTML (see `render_reason`); otherwise the first `RENDER_SAMPLE_PAGES` static-looking pages of
+    each site are rendered as samples (`sample`) and compared with their static version: if
+    rendering revealed target links or brand mentions, or clearly more links or text
+    (`RENDER_REVEAL_RATIO`), the site's pages are rendered from then on; if no sample revealed
+    anything, the site is static and costs one request per page.
+    """
+
+    def __init__(
+        self, always: list[str], never: list[str], samples: int = 2, reveal_ratio: float = 1.5
+    ) -> None:
+        self.always = [p.lower() for p in always]
+        self.never = [p.lower() for p in never]
+        self.samples = samples
+        self.reveal_ratio = reveal_ratio
+        self.sites: dict[str, SiteLearning] = {}
+
+    @classmethod
+    def from_settings(cls, settings) -> RenderPolicy:  # noqa: ANN001
+        return cls(
+            settings.getlist("RENDER_ALWAYS_HOSTS"),
+            settings.getlist("RENDER_NEVER_HOSTS"),
+            settings.getint("RENDER_SAMPLE_PAGES"),
+            settings.getfloat("RENDER_REVEAL_RATIO"),
+        )
+
+    def decide(self, host: str, site: str, html: str) -> str | None:
+        """The reason to render this page, or None to keep its static HTML."""
+        host = host.lower()
+        if any(fnmatch(host, p) for p in self.never):
+            return None
+        if any(fnmatch(host, p) for p in self.always):
+            return "rule:always"
+        learning = self.sites.setdefault(site, SiteLearning())
+        if learning.verdict == "render":
+            return "site-learned"
+        reason = render_reason(html)
+        if reason:
+            return reason
+        if learning.verdict is None and learning.samples < self.samples:
+            learning.samples += 1
+            return "sample"
+        return None
+
+    def learn(self, site: str, static: PageCounts, rendered: PageCounts) -> bool:
+        """Record a sample's outcome; True when it showed the site needs rendering."""
+        learning = self.sites.setdefault(site, SiteLearning())
+        revealed = (
+            rendered.target_links > static.target_links
+            or rendered.mentions > static.mentions
+            or rendered.links > max(static.links * self.reveal_ratio, static.links + 5)
+            or rendered.text > max(static.text * self.reveal_ratio, static.text + 500)
+        )
+        if revealed:
+            learning.verdict = "render"
+        elif learning.samples >= self.samples and learning.verdict is None:
+            learning.verdict = "static"
+        return revealed

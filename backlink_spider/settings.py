@@ -99,6 +99,14 @@ RENDER_CLICK_SELECTORS = [
 ]
 RENDER_MAX_CLICKS = 5
 RENDER_CLICK_PAUSE_MS = 300
+# render=auto: host patterns (fnmatch) always / never rendered, whatever the evidence.
+RENDER_ALWAYS_HOSTS = []
+RENDER_NEVER_HOSTS = []
+# render=auto learns per site: this many static-looking pages of each site are rendered as samples;
+# if rendering shows target links, mentions, or RENDER_REVEAL_RATIO times the links or text that the
+# static HTML has, the whole site is rendered from then on; otherwise it is crawled statically.
+RENDER_SAMPLE_PAGES = 2
+RENDER_REVEAL_RATIO = 1.5
 # Time the in-page interaction may take (ms).
 RENDER_PAGE_BUDGET_MS = 15_000
 # Hosts whose subrequests are aborted in the browser (analytics, ads): never needed for links.

@@ -357,14 +357,19 @@ def test_pages_once_each_with_status(demo_web, static_crawl, rendered_crawl):
 
 
 def test_auto_renders_only_the_pages_that_need_it(demo_web, auto_crawl):
-    rendered = {
-        site_path(demo_web, p["url"]): p["render_reason"] for p in auto_crawl.records("page") if p["rendered"]
-    }
-    assert rendered == {
+    pages = auto_crawl.records("page")
+    rendered = {site_path(demo_web, p["url"]): p["render_reason"] for p in pages if p["rendered"]}
+    shells = {k: v for k, v in rendered.items() if v != "sample"}
+    assert shells == {
         ("forum", "/t/best-gooseneck-kettle/42"): "loading-placeholder",
         ("social", "/@janedoe"): "empty-app-root",
         ("social", "/@marco"): "empty-app-root",
     }
+    # plus two static-looking samples per site (RENDER_SAMPLE_PAGES); none revealed anything, so
+    # no site was switched to rendering
+    samples = [site for (site, _), reason in rendered.items() if reason == "sample"]
+    assert sorted(samples) == sorted(site for site in demo_web.urls if site != "brewbird" for _ in range(2))
+    assert "site-learned" not in {p["render_reason"] for p in pages}
 
 
 def test_records_have_the_common_fields(static_crawl):

@@ -165,3 +165,33 @@ def test_browser_killed_mid_crawl_restarts_and_the_crawl_goes_on(site, tmp_path)
     assert all(p["rendered"] or p["render_failed"] for p in pages.values())
     assert sum(p["rendered"] for p in pages.values()) >= SLOW_PAGES - 4, "the browser was not restarted"
     assert len({b["source_url"] for b in result.records("backlink")}) == SLOW_PAGES
+
+
+def test_auto_learns_that_a_site_needs_rendering(site, tmp_path):
+    result = run_crawl(
+        {
+            "target": "brewbird.io",
+            "seeds": f"{site}/sneaky/index.html",
+            "depth": "1",
+            "render": "auto",
+            "check_links": "false",
+        },
+        tmp_path,
+        {"RENDER_SAMPLE_PAGES": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    reasons = {p["url"].rsplit("/", 1)[1]: p["render_reason"] for p in result.records("page")}
+    # the first page is a sample; rendering it reveals a target link the static HTML lacks, so the
+    # site's other pages go to the browser too
+    assert reasons == {
+        "index.html": "sample",
+        "one.html": "site-learned",
+        "two.html": "site-learned",
+        "three.html": "site-learned",
+    }
+    assert {b["target_url"].rsplit("-", 1)[1] for b in result.records("backlink")} == {
+        "index",
+        "one",
+        "two",
+        "three",
+    }

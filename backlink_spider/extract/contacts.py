@@ -52,8 +52,24 @@ SOCIAL_PROFILES = {
     "medium.com": ("medium", re.compile(r"^/@[\w.-]+/?$")),
     "t.me": ("telegram", _ONE_SEGMENT),
 }
-_NOT_PROFILES = frozenset({"intent", "share", "sharer", "sharer.php", "home", "login", "search", "hashtag",
-                           "explore", "about", "privacy", "terms", "help", "settings"})
+_NOT_PROFILES = frozenset(
+    {
+        "intent",
+        "share",
+        "sharer",
+        "sharer.php",
+        "home",
+        "login",
+        "search",
+        "hashtag",
+        "explore",
+        "about",
+        "privacy",
+        "terms",
+        "help",
+        "settings",
+    }
+)
 
 
 @dataclass

@@ -16,10 +16,11 @@ from twisted.python.failure import Failure
 
 from backlink_spider.arguments import ArgumentError
 from backlink_spider.browser import BrowserNotFound, find_browser, launch_options
-from backlink_spider.extract.page import PageSnapshot
+from backlink_spider.extract.page import PageExtraction, PageSnapshot, extract_page
 from backlink_spider.netsafety import parse_networks
 from backlink_spider.records import Page, utc_now
-from backlink_spider.render import RenderOptions, render_reason
+from backlink_spider.render import PageCounts, RenderOptions, RenderPolicy
+from backlink_spider.target import host_of, registered_domain
 
 RENDER_HANDLER = "backlink_spider.browser.RenderDownloadHandler"
 
@@ -101,6 +102,7 @@ class PageSpider(scrapy.Spider):
         spider.crawl_id = crawl_id_for(settings, kwargs)
         spider.render_options = RenderOptions.from_settings(settings)
         spider.matcher = config.matcher()
+        spider.render_policy = RenderPolicy.from_settings(settings)
         return spider
 
     config: Any
@@ -153,12 +155,19 @@ class PageSpider(scrapy.Spider):
             result = meta["playwright_page_methods"][-1].result or {}
             html, final_url = result.get("html") or html, result.get("url") or final_url
         elif self.config.render == "auto":
-            reason = render_reason(html)
+            url = meta.get("source_url", response.url)
+            reason = self.render_policy.decide(host_of(url), registered_domain(host_of(url)), html)
             if reason:
                 self.crawler.stats.inc_value(f"render/auto/{reason}")
                 carried = {k: v for k, v in meta.items() if k in self.carried_meta}
                 # The static page travels along: it is used if rendering fails.
                 carried["static_page"] = self._static_page(response, html)
+                if reason == "sample":  # to compare with what the browser will show
+                    carried["static_counts"] = self.page_counts(
+                        extract_page(
+                            PageSnapshot(url=response.url, html=html), self.config.target, self.matcher
+                        )
+                    )
                 return self.page_request(
                     meta.get("source_url", response.url),
                     carried,
@@ -213,6 +222,20 @@ class PageSpider(scrapy.Spider):
         )
         snapshot.meta = {**carried, "source_url": meta.get("source_url", request.url)}
         return snapshot
+
+    @staticmethod
+    def page_counts(found: PageExtraction) -> PageCounts:
+        return PageCounts(len(found.backlinks), len(found.mentions), len(found.links), len(found.text))
+
+    def learn_from_sample(self, url: str, meta: dict[str, Any], found: PageExtraction) -> None:
+        """A rendered sample page: did the browser show what the static HTML lacked?"""
+        static = meta.get("static_counts")
+        if static is None:
+            return
+        site = registered_domain(host_of(url))
+        if self.render_policy.learn(site, static, self.page_counts(found)):
+            self.crawler.stats.inc_value("render/auto/sites_learned_render")
+            self.logger.info("Rendering reveals content on %s: its pages are rendered from now on", site)
 
     # Request meta keys a re-render keeps (subclasses add theirs).
     carried_meta: tuple[str, ...] = ("hop",)

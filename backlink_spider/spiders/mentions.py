@@ -173,6 +173,8 @@ class MentionsSpider(PageSpider):
     def _handle(self, url: str, meta: dict[str, Any], snapshot: PageSnapshot) -> Iterator[Any]:
         hop = meta.get("hop", 0)
         found = extract_page(snapshot, self.config.target, self.matcher)
+        if snapshot.rendered:
+            self.learn_from_sample(url, meta, found)
         if self.config.target.owns(url):
             self._index_target_page(url, found)
         yield from self._records(url, meta, snapshot, found)
