@@ -12,7 +12,10 @@ import os
 import shutil
 from pathlib import Path
 
+from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from backlink_spider.netsafety import AddressPolicy
@@ -89,6 +92,8 @@ def launch_options(settings, executable: str | None) -> dict:  # noqa: ANN001
     return options
 
 
+# Browser subrequests that robots.txt decides on, as for Scrapy's own requests.
+ROBOTS_CHECKED_TYPES = frozenset({"document", "xhr", "fetch", "eventsource"})
 # Resource types never needed to find links and text.
 ABORTED_RESOURCE_TYPES = frozenset({"image", "media", "font"})
 
@@ -96,8 +101,9 @@ ABORTED_RESOURCE_TYPES = frozenset({"image", "media", "font"})
 class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
     """scrapy-playwright's handler, with the crawler's rules applied to the browser's own
     subrequests (which bypass Scrapy's middlewares): non-public addresses refused as for any
-    request, images/media/fonts and `RENDER_BLOCKED_HOSTS` aborted. Stats:
-    `render/subrequests_refused`, `render/subrequests_blocked`."""
+    request, robots.txt obeyed for page loads and data requests (fetch/XHR), images/media/fonts
+    and `RENDER_BLOCKED_HOSTS` aborted. Stats: `render/subrequests_refused`,
+    `render/subrequests_robots_forbidden`, `render/subrequests_blocked`."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -105,6 +111,30 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self.blocked_hosts = tuple(h.lower() for h in crawler.settings.getlist("RENDER_BLOCKED_HOSTS"))
         self.abort_request = self._abort_subrequest
         self._crawler_stats = crawler.stats
+        self._crawler = crawler
+        self._robots = None  # the crawl's RobotsTxtMiddleware, found on first use
+
+    def _robots_middleware(self):  # noqa: ANN202
+        if self._robots is None:
+            self._robots = False
+            engine = getattr(self._crawler, "engine", None)
+            for middleware in getattr(getattr(engine, "downloader", None), "middleware", None).middlewares:
+                if isinstance(middleware, RobotsTxtMiddleware):
+                    self._robots = middleware
+        return self._robots or None
+
+    async def _robots_refuse(self, url: str) -> bool:
+        """The same robots.txt rules as Scrapy's own requests, for the browser's page loads and
+        data requests (scripts, styles and the like are fetched as a browser would)."""
+        robots = self._robots_middleware()
+        if robots is None:
+            return False
+        request = Request(url)
+        try:
+            robots.process_request_2(await robots.robot_parser(request), request)
+        except IgnoreRequest:
+            return True
+        return False
 
     async def _abort_subrequest(self, request) -> bool:  # noqa: ANN001
         if request.resource_type in ABORTED_RESOURCE_TYPES:
@@ -121,5 +151,8 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         if reason:
             self._crawler_stats.inc_value("render/subrequests_refused")
             logger.warning("Refused browser subrequest %s: %s", url, reason)
+            return True
+        if request.resource_type in ROBOTS_CHECKED_TYPES and await self._robots_refuse(url):
+            self._crawler_stats.inc_value("render/subrequests_robots_forbidden")
             return True
         return False

@@ -4,6 +4,7 @@ static fallback, and a browser killed mid-crawl."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -27,7 +28,11 @@ class Handler(SimpleHTTPRequestHandler):
 
     def do_GET(self):
         if self.path == "/robots.txt":
-            return self._send(b"User-agent: *\nDisallow:\n", "text/plain")
+            return self._send(b"User-agent: *\nDisallow: /private-api/\n", "text/plain")
+        if self.path.endswith(".json"):
+            name = self.path.rsplit("/", 1)[1].split(".")[0]
+            body = json.dumps({"href": f"https://brewbird.io/{name}", "text": f"BrewBird {name}"})
+            return self._send(body.encode(), "application/json")
         if self.path == "/slow-index.html":
             links = "".join(f'<a href="/slow/{n}">slow {n}</a> ' for n in range(SLOW_PAGES))
             return self._send(f"<html><body><main>{links}</main></body></html>".encode(), "text/html")
@@ -38,18 +43,32 @@ class Handler(SimpleHTTPRequestHandler):
 
     def _send(self, body: bytes, kind: str):
         self.send_response(200)
+        self.send_header("Access-Control-Allow-Origin", "*")
         self.send_header("Content-Type", f"{kind}; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
 
+def serve(address: str):
+    server = ThreadingHTTPServer((address, 0), partial(Handler, directory=str(SITE)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://{address}:{server.server_address[1]}"
+
+
 @pytest.fixture(scope="module")
 def site():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(SITE)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server, url = serve("127.0.0.1")
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def other_address():
+    """The same site on another loopback address: "another network" for the address guard."""
+    server, url = serve("127.0.0.2")
+    yield url
     server.shutdown()
     server.server_close()
 
@@ -195,3 +214,14 @@ def test_auto_learns_that_a_site_needs_rendering(site, tmp_path):
         "two",
         "three",
     }
+
+
+def test_browser_subrequests_obey_robots_and_the_address_guard(site, other_address, tmp_path):
+    # only 127.0.0.1 is opened: the page's request to 127.0.0.2 must be refused inside the browser
+    result = crawl(
+        site, [f"subrequests.html?other={other_address}"], tmp_path, ALLOWED_PRIVATE_NETWORKS="127.0.0.1/32"
+    )
+    assert [b["target_url"] for b in result.records("backlink")] == ["https://brewbird.io/ok"]
+    assert "'render/subrequests_robots_forbidden': 1" in result.stderr
+    assert "'render/subrequests_refused': 1" in result.stderr
+    assert f"Refused browser subrequest {other_address}/api/internal.json" in result.stderr
