@@ -113,6 +113,40 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self._crawler_stats = crawler.stats
         self._crawler = crawler
         self._robots = None  # the crawl's RobotsTxtMiddleware, found on first use
+        # Context recycling: Chromium frees a context's memory only when the context closes.
+        self._context_pages = max(1, crawler.settings.getint("RENDER_CONTEXT_PAGES", 50))
+        self._generation = 0
+        self._served = 0
+        self._in_flight: dict[str, int] = {}
+
+    async def _download_request(self, request, spider=None):  # noqa: ANN001, ANN202
+        """Every rendered page goes to the current context; after RENDER_CONTEXT_PAGES pages a new
+        context takes over and the old one is closed once its last page is done, so the browser's
+        memory stays flat over long crawls. Contexts block service workers (whose requests escape
+        the abort predicate) and downloads (never saved)."""
+        if self._served >= self._context_pages:
+            self._generation += 1
+            self._served = 0
+        self._served += 1
+        name = f"render-{self._generation}"
+        request.meta["playwright_context"] = name
+        request.meta.setdefault(
+            "playwright_context_kwargs", {"service_workers": "block", "accept_downloads": False}
+        )
+        self._in_flight[name] = self._in_flight.get(name, 0) + 1
+        try:
+            return await super()._download_request(request, spider)
+        finally:
+            self._in_flight[name] -= 1
+            if self._in_flight[name] <= 0 and name != f"render-{self._generation}":
+                del self._in_flight[name]
+                wrapper = self.context_wrappers.get(name)
+                if wrapper is not None:
+                    self._crawler_stats.inc_value("render/contexts_recycled")
+                    try:
+                        await wrapper.context.close()
+                    except Exception:  # noqa: BLE001 - a dead browser's contexts are gone already
+                        pass
 
     def _robots_middleware(self):  # noqa: ANN202
         if self._robots is None:

@@ -81,8 +81,12 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {}
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 # Navigation timeout of a rendered page (ms).
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20_000
+# At most this many pages render at once per context, and this many contexts are open.
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_MAX_CONTEXTS = 2
+# A browser context is replaced after this many rendered pages (and closed when its last page is
+# done): Chromium frees a context's memory only when it closes.
+RENDER_CONTEXT_PAGES = 50
 # Cap on waiting for the network to go quiet after load (ms).
 RENDER_NETWORK_IDLE_TIMEOUT_MS = 5_000
 # Scroll down at most this many screens (lazy and infinite lists), pausing in between (ms).
@@ -159,3 +163,34 @@ REPORT_ENABLED = True
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+
+# --- scope, traps, politeness (backlink_spider/scope.py) ---
+# Page requests (the crawl frontier: requests with a hop; not link checks, searches, robots.txt).
+# Pages scheduled per crawl, in total; 0 = no cap.
+MAX_PAGES = 0
+# Pages scheduled per registrable domain (forum.example.co.uk → example.co.uk); 0 = no cap.
+MAX_PAGES_PER_SITE = 0
+# Trap guards (0 turns a guard off); dropped requests count in stats scope/dropped/trap/<kind>.
+# URLs longer than this many characters are not followed (url_length).
+TRAP_MAX_URL_LENGTH = 2000
+# A path segment occurring more than this many times is a loop: /a/b/a/b/a/b/ (repeated_segments).
+TRAP_MAX_REPEATED_SEGMENTS = 2
+# Paths with more than this many segments are not followed (path_depth).
+TRAP_MAX_PATH_DEPTH = 15
+# URLs with more than this many query parameters are not followed (query_params).
+TRAP_MAX_QUERY_PARAMS = 12
+# Calendar and date-archive pages more than this many years from the current year (calendar).
+TRAP_CALENDAR_YEARS = 2
+# Calendar-looking URLs followed per site, at most (calendar_pages).
+TRAP_MAX_CALENDAR_PAGES = 50
+# Links that add one query parameter to their page's query, this many times in a row at most (query_growth).
+TRAP_MAX_QUERY_GROWTH = 3
+# Stop reading bodies that are clearly not HTML (images, video, pdf, archives, css, js): a header read.
+NON_HTML_ABORT_ENABLED = True
+# Retry-After (429/503) is honoured up to this many seconds (the site is held meanwhile); longer: give up.
+RETRY_AFTER_MAX = 120
+SPIDER_MIDDLEWARES = {"backlink_spider.scope.CrawlScopeMiddleware": 800}
+# 560: process_response runs from high to low order, so this sees 429/503 before RetryMiddleware (550).
+DOWNLOADER_MIDDLEWARES["backlink_spider.scope.RetryAfterMiddleware"] = 560
+# The headers_received handler that stops non-HTML downloads.
+EXTENSIONS["backlink_spider.scope.NonHtmlAbort"] = 510

@@ -225,3 +225,23 @@ def test_browser_subrequests_obey_robots_and_the_address_guard(site, other_addre
     assert "'render/subrequests_robots_forbidden': 1" in result.stderr
     assert "'render/subrequests_refused': 1" in result.stderr
     assert f"Refused browser subrequest {other_address}/api/internal.json" in result.stderr
+
+
+def test_contexts_are_recycled(site, tmp_path):
+    result = run_crawl(
+        {
+            "target": "brewbird.io",
+            "seeds": f"{site}/slow-index.html",
+            "depth": "1",
+            "render": "always",
+            "check_links": "false",
+        },
+        tmp_path,
+        {"RENDER_CONTEXT_PAGES": "4", "CONCURRENT_REQUESTS": "4"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    pages = result.records("page")
+    assert len(pages) == SLOW_PAGES + 1 and all(p["rendered"] for p in pages)
+    # 13 pages, 4 per context: contexts render-0 .. render-3, the first three closed when done
+    assert "'playwright/context_count': 4" in result.stderr
+    assert "'render/contexts_recycled': 3" in result.stderr
