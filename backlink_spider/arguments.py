@@ -83,6 +83,7 @@ class CrawlArguments:
     exclude: tuple[str, ...]
     context: tuple[str, ...]
     check_links: bool = True
+    max_pages: int | None = None
 
     @classmethod
     def parse(cls, kwargs: dict[str, object], *, seeds_optional: bool = False) -> CrawlArguments:
@@ -103,7 +104,7 @@ class CrawlArguments:
         if unknown:
             raise ArgumentError(
                 f"unknown argument -a {unknown[0]}=... (known: target, brand, seeds, depth, render, "
-                "brand_case, exclude, context, check_links)"
+                "brand_case, exclude, context, check_links, max_pages)"
             )
         try:
             target = Target.parse(_str(kwargs.get("target")), _str(kwargs.get("brand")))
@@ -134,6 +135,7 @@ class CrawlArguments:
             exclude=parse_terms(_str(kwargs.get("exclude"))),
             context=parse_terms(_str(kwargs.get("context"))),
             check_links=_bool("check_links", _str(kwargs.get("check_links")), True),
+            max_pages=_count("max_pages", _str(kwargs.get("max_pages"))),
         )
 
     def matcher(self) -> BrandMatcher:
@@ -144,6 +146,18 @@ class CrawlArguments:
             exclude=self.exclude,
             context=self.context,
         )
+
+
+def _count(name: str, value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ArgumentError(f"-a {name}={value!r}: expected a whole number, 0 or more")
+    return number
 
 
 def _str(value: object) -> str | None:

@@ -41,13 +41,18 @@ from tests.conftest import run_crawl
             "-a render='sometimes': expected one of auto, always, never",
         ),
         (
+            {"target": "brewbird.io", "seeds": "http://127.0.10.1:9/", "max_pages": "lots"},
+            "-a max_pages='lots': expected a whole number, 0 or more",
+        ),
+        (
             {"target": "brewbird.io", "seeds": "http://127.0.10.1:9/", "brand_case": "upper"},
             "-a brand_case='upper': expected insensitive or sensitive",
         ),
         (
             {"target": "brewbird.io", "seeds": "http://127.0.10.1:9/", "dept": "2"},
             "unknown argument -a dept=... "
-            "(known: target, brand, seeds, depth, render, brand_case, exclude, context, check_links)",
+            "(known: target, brand, seeds, depth, render, brand_case, exclude, context, check_links, "
+            "max_pages)",
         ),
     ],
 )

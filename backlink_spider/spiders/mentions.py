@@ -49,6 +49,8 @@ class MentionsSpider(PageSpider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MentionsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
+        if spider.config.max_pages is not None:  # -a max_pages=N is the MAX_PAGES setting for this run
+            settings.set("MAX_PAGES", spider.config.max_pages, priority="spider")
         spider.seed_sites = {registered_domain(host_of(url)) for url in spider.config.seeds}
         spider.checks = LinkCheckBook(
             settings.getint("LINK_CHECK_MAX"), settings.getint("LINK_CHECK_MAX_PER_HOST")
