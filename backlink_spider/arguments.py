@@ -98,6 +98,7 @@ class CrawlArguments:
             "exclude",
             "context",
             "check_links",
+            "max_pages",
             "_job",
         }
         unknown = sorted(set(kwargs) - known)
