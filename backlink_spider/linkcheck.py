@@ -11,9 +11,11 @@ from urllib.parse import unquote, urlsplit
 
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadTimeoutError,
     IgnoreRequest,
+    ResponseDataLossError,
 )
 from twisted.internet.error import (
     ConnectError,
@@ -48,6 +50,10 @@ def describe_failure(failure: Failure) -> str:
     text = str(failure.value)
     if "SSL" in text or "TLS" in text or "certificate" in text.lower() or "tlsv1" in text.lower():
         return "TLS error"
+    if failure.check(ResponseDataLossError):
+        return "connection lost"
+    if failure.check(DownloadCancelledError):
+        return "too large"  # over DOWNLOAD_MAXSIZE
     if failure.check(ResponseNeverReceived):
         inner = " ".join(str(r.value) for r in getattr(failure.value, "reasons", []))
         if "SSL" in inner or "TLS" in inner or "certificate" in inner:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest
 
 from backlink_spider.netsafety import AddressPolicy
@@ -103,3 +104,15 @@ class HostFilterMiddleware:
             self.crawler.stats.inc_value("host_filter/refused")
             raise IgnoreRequest(f"refused: host {host} is outside ALLOWED_HOSTS/DENIED_HOSTS")
         return None
+
+
+class RedirectEveryHopMiddleware(RedirectMiddleware):
+    """Scrapy's RedirectMiddleware, except that a redirect is never dropped by the duplicate
+    filter: a page that redirects to a page already crawled (or into a loop) still ends with a
+    record (its final page, or `max redirections reached`) instead of vanishing silently.
+    Loops stay bounded by REDIRECT_MAX_TIMES."""
+
+    def _redirect(self, redirected: Request, request: Request, reason):  # noqa: ANN001, ANN202
+        result = super()._redirect(redirected, request, reason)
+        result.dont_filter = True
+        return result

@@ -141,6 +141,9 @@ DOWNLOADER_MIDDLEWARES = {
     "backlink_spider.middlewares.HostAliasMiddleware": 40,
     "backlink_spider.middlewares.HostFilterMiddleware": 45,
     "backlink_spider.middlewares.PrivateAddressGuardMiddleware": 50,
+    # Redirects that are never dropped as duplicates (loops end as `max redirections reached`).
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "backlink_spider.middlewares.RedirectEveryHopMiddleware": 600,
 }
 ITEM_PIPELINES = {
     "pipelines.dedupe.DedupePipeline": 200,

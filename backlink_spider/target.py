@@ -42,9 +42,10 @@ def host_to_ascii(host: str) -> str:
 
 
 def host_of(url: str) -> str:
-    """The ASCII host of an absolute URL, '' when there is none."""
+    """The ASCII host of an absolute URL, '' when there is none. As in browsers, a backslash ends
+    the host (`http://evil.net\\@acme.com/` is on evil.net)."""
     try:
-        return host_to_ascii(urlsplit(url).hostname or "")
+        return host_to_ascii(urlsplit(url.replace("\\", "/")).hostname or "")
     except ValueError:
         return ""
 
@@ -131,7 +132,8 @@ class Target:
 
     def owns(self, url: str) -> bool:
         """True when the absolute `url` points at the target site (any subdomain, http or https)."""
-        if not url.startswith(("http://", "https://", "//")) and "://" in url:
+        url = url.strip()
+        if not url.lower().startswith(("http://", "https://", "//")) and "://" in url:
             return False
         return self.owns_host(host_of(url))
 

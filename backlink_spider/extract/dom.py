@@ -169,23 +169,105 @@ class WalkedPage:
     segments: list[Segment] = field(default_factory=list)
     links: list[LinkElement] = field(default_factory=list)
     block_bounds: list[tuple[int, int]] = field(default_factory=list)
+    _block_starts: list[int] = field(default_factory=list, repr=False)
+
+    @property
+    def block_starts(self) -> list[int]:
+        """Start offsets of the blocks (computed once: pages can have 100,000 links)."""
+        if len(self._block_starts) != len(self.block_bounds):
+            self._block_starts = [b[0] for b in self.block_bounds]
+        return self._block_starts
 
     def block_text(self, index: int) -> str:
         start, end = self.block_bounds[index]
         return self.text[start:end]
 
 
-def parse_html(html: str) -> etree._Element | None:
-    """Parse HTML leniently; None when there is nothing to parse."""
-    if not html or not html.strip():
-        return None
+# huge_tree: without it libxml2 silently drops everything nested deeper than 256 levels.
+_PARSER = lxml.html.HTMLParser(huge_tree=True)
+# End tags of the document: browsers ignore them and keep reading; libxml2 drops what follows.
+_DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.I)
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^>]*?(/?)>")
+_VOID = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+        "param",
+        "keygen",
+    }
+)
+MAX_NESTING = 1000
+
+
+def flatten_deep_nesting(html: str, limit: int = MAX_NESTING) -> str:
+    """Drop the tags that nest deeper than `limit` (keeping their text and links), as browsers
+    flatten absurdly deep trees instead of losing them. libxml2 drops everything past ~2,000
+    levels, including the rest of the page."""
+    out: list[str] = []
+    depth = 0
+    dropped: list[str] = []  # names of open tags we removed, to remove their end tags too
+    last = 0
+    for match in _TAG.finditer(html):
+        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
+        if name in _VOID or self_closing:
+            continue
+        if closing:
+            if dropped and dropped[-1] == name:
+                dropped.pop()
+                out.append(html[last : match.start()])
+                last = match.end()
+            else:
+                depth = max(0, depth - 1)
+            continue
+        if depth >= limit and name != "a":
+            dropped.append(name)
+            out.append(html[last : match.start()])
+            last = match.end()
+        else:
+            depth += 1
+    out.append(html[last:])
+    return "".join(out)
+
+
+def _parse(html: str) -> etree._Element | None:
     try:
-        return lxml.html.document_fromstring(html)
+        return lxml.html.document_fromstring(html, parser=_PARSER)
     except (etree.ParserError, ValueError):
         try:
-            return lxml.html.document_fromstring(html.encode("utf-8", "replace"))
+            return lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=_PARSER)
         except (etree.ParserError, ValueError):
             return None
+
+
+def parse_html(html: str) -> etree._Element | None:
+    """Parse HTML leniently, as a browser would read it; None when there is nothing to parse."""
+    if not html or not html.strip():
+        return None
+    html = _DOCUMENT_END.sub("", html)
+    root = _parse(html)
+    # A tree cut short by libxml2's depth limit has fewer links than the source: re-parse with
+    # the excess nesting flattened. (Links written inside scripts also make the counts differ;
+    # the re-parse then finds what the first found, at the cost of a second parse.)
+    if root is not None:
+        written = html.count("<a ")
+        if written and len(root.xpath("//a")) < written * 0.9 - 1:
+            flattened = _parse(flatten_deep_nesting(html))
+            if flattened is not None:
+                root = flattened
+    return root
 
 
 def _tokens(el: etree._Element) -> list[str]:
@@ -381,7 +463,7 @@ def _image_of(el: etree._Element) -> tuple[str | None, bool]:
 def block_of(page: WalkedPage, start: int, empty: bool = False) -> int:
     """Index of the text block at offset `start` (-1 when the page has no text). An empty run
     (an image link) at a block boundary belongs to the block before it."""
-    starts = [b[0] for b in page.block_bounds]
+    starts = page.block_starts
     index = (bisect.bisect_left if empty else bisect.bisect_right)(starts, start) - 1
     return max(index, 0) if starts else -1
 
@@ -390,5 +472,5 @@ def _finish_links(page: WalkedPage) -> None:
     """Fill each link's anchor text and the block it sits in from the page text."""
     for link in page.links:
         if not link.hidden:
-            link.text = page.text[link.start : link.end].strip()
+            link.text = " ".join(page.text[link.start : link.end].split())
         link.block = block_of(page, link.start, empty=link.start == link.end)

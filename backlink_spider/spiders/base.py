@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from backlink_spider.arguments import ArgumentError
 from backlink_spider.browser import BrowserNotFound, find_browser, launch_options
 from backlink_spider.extract.page import PageExtraction, PageSnapshot, extract_page
+from backlink_spider.linkcheck import describe_failure
 from backlink_spider.netsafety import parse_networks
 from backlink_spider.records import Page, utc_now
 from backlink_spider.render import PageCounts, RenderOptions, RenderPolicy
@@ -39,10 +40,41 @@ def content_type(response: Response) -> str:
     return response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip() or "unknown"
 
 
+# File signatures of binary formats that servers mislabel as text/html.
+_BINARY_MAGIC = (
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"RIFF",
+    b"\x00\x00\x01\x00",
+)
+
+
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+
+
+def looks_binary(body: bytes) -> bool:
+    """A body that is not text whatever its Content-Type says: a known file signature, or control
+    bytes making up more than 5% of its first kilobyte (text has almost none; a stray NUL in a
+    real page does not count), unless it starts with a UTF-16 byte-order mark."""
+    head = body[:1024]
+    if head.startswith(_BINARY_MAGIC):
+        return True
+    if not head or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    control = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return control > len(head) // 20
+
+
 def is_html(response: Response) -> bool:
     kind = content_type(response).lower()
-    return isinstance(response, TextResponse) and (
-        kind in ("text/html", "application/xhtml+xml", "unknown") or kind.endswith("+html")
+    return (
+        isinstance(response, TextResponse)
+        and (kind in ("text/html", "application/xhtml+xml", "unknown") or kind.endswith("+html"))
+        and not looks_binary(response.body)
     )
 
 
@@ -261,13 +293,16 @@ class PageSpider(scrapy.Spider):
         )
 
     def not_html_record(self, url: str, response: Response) -> Page:
+        kind = content_type(response)
+        if looks_binary(response.body) and "html" in kind.lower():
+            kind = f"binary content served as {kind}"
         return self.page_record(
             url,
             response.meta,
             response.status,
             response.url,
             bool(response.meta.get("playwright")),
-            error=f"not HTML: {content_type(response)}",
+            error=f"not HTML: {kind}",
         )
 
     def failure_record(self, failure: Failure) -> Page:
@@ -286,7 +321,13 @@ class PageSpider(scrapy.Spider):
                 error=f"HTTP {response.status}",
             )
         error = failure.value
-        message = str(error) or type(error).__name__
+        name, detail = describe_failure(failure), " ".join(str(error).split())
+        if failure.check(IgnoreRequest):  # robots.txt, the address guard, redirect limits, ...
+            message = detail or name
+        elif detail and detail != name and detail != type(error).__name__:
+            message = f"{name}: {detail}"  # "timeout: Getting ... took longer than 3.0 seconds."
+        else:
+            message = name  # "connection lost"
         self.crawler.stats.inc_value(f"pages/error/{type(error).__name__}")
         return Page(
             crawl_id=self.crawl_id,
