@@ -207,14 +207,14 @@ def _empty(el: etree._Element) -> bool:
     return not " ".join(el.text_content().split()) and not len(el)
 
 
-def render_reason(html: str) -> str | None:
+def render_reason(html: str | etree._Element | None) -> str | None:
     """Why the static HTML of a page needs a browser to show its content, or None.
 
     Reasons: `empty-app-root` (an SPA mount node with nothing in it), `noscript-requires-js`,
     `loading-placeholder` (content announced as loading), `custom-elements` (elements that carry
-    shadow DOM), `thin-text` (scripts but almost no visible text).
+    shadow DOM), `thin-text` (scripts but almost no visible text). `html` may be the parsed tree.
     """
-    root = parse_html(html)
+    root = parse_html(html) if isinstance(html, str) else html
     if root is None:
         return None
     for el in root.iter("div", "main", "section", "app-root"):
@@ -238,8 +238,11 @@ def render_reason(html: str) -> str | None:
             return "loading-placeholder"
         if "-" in el.tag and el.tag not in ("bl-shadow-root", "bl-iframe"):
             return "custom-elements"
-    walked = walk(root, rendered=False)
-    if len(walked.text) < THIN_TEXT_CHARS:
+    # visible text, roughly: all text minus scripts and styles (the exact walk only when close)
+    scripts = sum(len(el.text or "") for el in root.iter("script", "style", "noscript", "template"))
+    if len(root.text_content()) - scripts > 4 * THIN_TEXT_CHARS:
+        return None
+    if len(walk(root, rendered=False).text) < THIN_TEXT_CHARS:
         return "thin-text"
     return None
 
@@ -293,7 +296,7 @@ class RenderPolicy:
             settings.getfloat("RENDER_REVEAL_RATIO"),
         )
 
-    def decide(self, host: str, site: str, html: str) -> str | None:
+    def decide(self, host: str, site: str, html: str | etree._Element | None) -> str | None:
         """The reason to render this page, or None to keep its static HTML."""
         host = host.lower()
         if any(fnmatch(host, p) for p in self.never):

@@ -52,6 +52,11 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
+# Breadth-first: every page within -a depth hops is reached, nearest first (Scrapy's default
+# depth-first order can leave some pages of a depth-limited crawl unvisited).
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 # --- discovery -----------------------------------------------------------------------------------
 # Seeds may also be XML sitemaps (and indexes, gzipped) or RSS/Atom feeds: their URLs become seeds.

@@ -176,7 +176,8 @@ def absolute_url(href: str, base: str) -> str | None:
     if not href:
         return None
     try:
-        url = urljoin(base, safe_url_string(href))
+        # safe_url_string (percent-encoding of spaces and non-ASCII) only when needed: it is costly
+        url = urljoin(base, href if href.isascii() and " " not in href else safe_url_string(href))
     except ValueError:
         return None
     if not url.lower().startswith(("http://", "https://")):

@@ -278,9 +278,35 @@ def _tokens(el: etree._Element) -> list[str]:
     return [t for t in _TOKEN_SPLIT.split(text) if t and not t.startswith(("has-", "is-"))]
 
 
+_POSITION_TAGS = frozenset({"nav", "aside", "header", "footer", "main", "article"})
+_position_cache: dict[tuple, str | None] = {}
+
+
 def classify_position(el: etree._Element, inside_article: bool) -> str | None:
     """The page part an element opens, or None when it opens none."""
     tag = el.tag
+    attrib = el.attrib
+    if tag not in _POSITION_TAGS and not (
+        "class" in attrib or "id" in attrib or "role" in attrib or "itemtype" in attrib
+    ):
+        return None  # the common case: a plain element opens nothing
+    key = (
+        tag,
+        attrib.get("class"),
+        attrib.get("id"),
+        attrib.get("role"),
+        attrib.get("itemtype"),
+        inside_article,
+    )
+    if key in _position_cache:
+        return _position_cache[key]
+    if len(_position_cache) > 50_000:
+        _position_cache.clear()
+    result = _position_cache[key] = _classify(el, tag, inside_article)
+    return result
+
+
+def _classify(el: etree._Element, tag: str, inside_article: bool) -> str | None:
     role = (el.get("role") or "").lower()
     if role in _ROLE_POSITION:
         return _ROLE_POSITION[role]
@@ -366,7 +392,9 @@ def walk(root: etree._Element | None, *, rendered: bool, base_position: str = "c
         nonlocal length
         if hidden:
             return
-        text = _WHITESPACE.sub(" ", text)
+        # (the regex only when there is whitespace to fold: most runs are plain words)
+        if not text.isascii() or "\n" in text or "  " in text or "\t" in text or "\r" in text or "\f" in text:
+            text = _WHITESPACE.sub(" ", text)
         if length == block_start or parts[-1].endswith(" "):
             text = text.lstrip(" ")
         if not text:

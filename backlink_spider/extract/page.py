@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from typing import Any
 
 from backlink_spider.extract.contacts import Contacts, find_contacts
 from backlink_spider.extract.dom import LinkElement, WalkedPage, block_of, parse_html, walk
@@ -31,6 +32,7 @@ class PageSnapshot:
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     meta: dict = field(default_factory=dict)  # the crawler's request meta (not used by extraction)
+    tree: Any = None  # the parsed `html`, when the crawler parsed it already (render policy)
 
 
 @dataclass
@@ -146,7 +148,7 @@ def _context(walked: WalkedPage, element: LinkElement) -> str:
 
 def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) -> PageExtraction:
     """Links, target links, brand mentions and page signals of one page snapshot."""
-    root = parse_html(snapshot.html)
+    root = snapshot.tree if snapshot.tree is not None else parse_html(snapshot.html)
     walked = walk(root, rendered=snapshot.rendered)
     base = _base_url(root, snapshot.url)
     page_site = registered_domain(host_of(snapshot.url))

@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 
 from backlink_spider.arguments import ArgumentError
 from backlink_spider.browser import BrowserNotFound, find_browser, launch_options
+from backlink_spider.extract.dom import parse_html
 from backlink_spider.extract.page import PageExtraction, PageSnapshot, extract_page
 from backlink_spider.linkcheck import describe_failure
 from backlink_spider.netsafety import parse_networks
@@ -186,9 +187,11 @@ class PageSpider(scrapy.Spider):
         if rendered:
             result = meta["playwright_page_methods"][-1].result or {}
             html, final_url = result.get("html") or html, result.get("url") or final_url
-        elif self.config.render == "auto":
+        tree = None
+        if not rendered and self.config.render == "auto":
             url = meta.get("source_url", response.url)
-            reason = self.render_policy.decide(host_of(url), registered_domain(host_of(url)), html)
+            tree = parse_html(html)  # parsed once: for the policy here, for extraction below
+            reason = self.render_policy.decide(host_of(url), registered_domain(host_of(url)), tree)
             if reason:
                 self.crawler.stats.inc_value(f"render/auto/{reason}")
                 carried = {k: v for k, v in meta.items() if k in self.carried_meta}
@@ -214,6 +217,7 @@ class PageSpider(scrapy.Spider):
             rendered=rendered,
             status=response.status,
             headers={"x-robots-tag": x_robots.decode("latin-1")} if x_robots else {},
+            tree=tree,
         )
 
     @staticmethod

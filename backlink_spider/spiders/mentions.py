@@ -15,6 +15,7 @@ from typing import Any
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -170,7 +171,18 @@ class MentionsSpider(PageSpider):
         elif fallback is not None:
             yield from self._handle(fallback.meta["source_url"], fallback.meta, fallback)
         else:
-            yield self.failure_record(failure)
+            page = self.failure_record(failure)
+            yield page
+            # (an HTTP error is a result; robots.txt or the guard refusing the page is not)
+            if self.config.check_links and (failure.check(HttpError) or not failure.check(IgnoreRequest)):
+                result = CheckResult(page.status, None if page.status else page.error, page.crawled_at)
+                yield from self._page_checked(page.url, result)
+
+    def _page_checked(self, url: str, result: CheckResult) -> Iterator[Any]:
+        """A crawled page's outcome is the link check of every link to it: no HEAD request."""
+        key = canonical_url(url)
+        if key not in self.checks.results:
+            yield from self._finish_check(key, result)
 
     def _handle(self, url: str, meta: dict[str, Any], snapshot: PageSnapshot) -> Iterator[Any]:
         hop = meta.get("hop", 0)
@@ -181,7 +193,8 @@ class MentionsSpider(PageSpider):
             self._index_target_page(url, found)
         yield from self._records(url, meta, snapshot, found)
         if self.config.check_links:
-            yield from self._check_links(url, found)
+            yield from self._page_checked(url, CheckResult(snapshot.status, None, utc_now()))
+            yield from self._check_links(url, found, hop)
         if hop < self.config.depth:
             yield from self._follow(found, hop)
 
@@ -312,7 +325,16 @@ class MentionsSpider(PageSpider):
         backlink.reclaim = result.status in (404, 410)
         return backlink
 
-    def _check_links(self, url: str, found: PageExtraction) -> Iterator[Any]:
+    def _will_crawl(self, link: Any, hop: int) -> bool:  # noqa: ANN401
+        """The link is followed by this crawl (see _follow): its page fetch is its check."""
+        return (
+            hop < self.config.depth
+            and link.internal
+            and not link.hidden
+            and registered_domain(host_of(link.url)) in self.seed_sites
+        )
+
+    def _check_links(self, url: str, found: PageExtraction, hop: int) -> Iterator[Any]:
         seen: set[str] = set()
         for link in found.links:
             key = canonical_url(link.url)
@@ -325,6 +347,8 @@ class MentionsSpider(PageSpider):
                     yield self._broken_link(url, key, link.anchor_text, result)
                 continue
             self.checks.waiting_sources.setdefault(key, []).append((url, link.anchor_text))
+            if self._will_crawl(link, hop):
+                continue  # its page record will say
             if self.checks.should_schedule(key, host_of(key)):
                 yield self._check_request(key)
             elif not self.checks.pending(key):
