@@ -55,7 +55,9 @@ class BareSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         if self.stats_out:
-            stats = {k: v for k, v in self.crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
+            stats = {
+                k: v for k, v in self.crawler.stats.get_stats().items() if isinstance(v, (int, float, str))
+            }
             stats["finish_reason"] = reason
             with open(self.stats_out, "w", encoding="utf-8") as fh:
                 json.dump(stats, fh, indent=1, sort_keys=True)

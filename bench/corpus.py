@@ -188,9 +188,18 @@ class Corpus:
         self._hits: Counter[str] = Counter()
         self._elsewhere_hits: Counter[str] = Counter()
         self.elsewhere_url = ""
-        self.external_hosts = {urlsplit(u).hostname for u in TARGET_URLS} | {
-            urlsplit(u).hostname for u, _ in EXTERNAL_LINKS
-        } | {"twitter.com", "www.facebook.com", "www.linkedin.com", "www.reddit.com", TARGET, "www." + TARGET}
+        self.external_hosts = (
+            {urlsplit(u).hostname for u in TARGET_URLS}
+            | {urlsplit(u).hostname for u, _ in EXTERNAL_LINKS}
+            | {
+                "twitter.com",
+                "www.facebook.com",
+                "www.linkedin.com",
+                "www.reddit.com",
+                TARGET,
+                "www." + TARGET,
+            }
+        )
         self._hits_lock = threading.Lock()
 
         rng = random.Random(f"{seed}:corpus")
@@ -224,7 +233,9 @@ class Corpus:
             (f"/p/{m.i}", url) for m in self.meta if not m.js for url, _, _ in m.targets
         }
         self.truth_mention_paths = {
-            f"/p/{m.i}" for m in self.meta if m.mention or any(BRAND.lower() in a.lower() for _, a, _ in m.targets)
+            f"/p/{m.i}"
+            for m in self.meta
+            if m.mention or any(BRAND.lower() in a.lower() for _, a, _ in m.targets)
         }
         self.all_paths = {"/"} | {f"/p/{i}" for i in range(pages)}
         self.static_depth, self.depth_histogram = self._bfs_depth()
@@ -339,9 +350,7 @@ class Corpus:
         else:
             m = self.meta[i]
             title = m.title
-        nav = "".join(
-            f'<li><a href="/p/{j}">{CATEGORIES[j % len(CATEGORIES)]}</a></li>' for j in self.nav()
-        )
+        nav = "".join(f'<li><a href="/p/{j}">{CATEGORIES[j % len(CATEGORIES)]}</a></li>' for j in self.nav())
         head = (
             '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{_esc(title)} | Roast &amp; Grind</title>\n"
@@ -371,7 +380,7 @@ class Corpus:
         else:
             author = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
             parts.append(
-                f"<h1>{_esc(title)}</h1>\n<p class=\"byline\">By {author} · "
+                f'<h1>{_esc(title)}</h1>\n<p class="byline">By {author} · '
                 f"2025-{1 + i % 12:02d}-{1 + i % 28:02d} · {rng.randint(3, 14)} min read</p>\n"
             )
             blocks = self._blocks(m)
@@ -406,9 +415,13 @@ class Corpus:
             if m.private:
                 extra.append(f'<li><a href="/private/drafts/{i}">Draft: {_esc(title)}</a></li>')
             if m.search:
-                extra.append(f'<li><a href="/search?q={m.title.split()[0]}">More on {m.title.split()[0]}</a></li>')
+                extra.append(
+                    f'<li><a href="/search?q={m.title.split()[0]}">More on {m.title.split()[0]}</a></li>'
+                )
             if extra:
-                parts.append(f'<section class="archive"><h3>From the archive</h3><ul>{"".join(extra)}</ul></section>\n')
+                parts.append(
+                    f'<section class="archive"><h3>From the archive</h3><ul>{"".join(extra)}</ul></section>\n'
+                )
         parts.append(
             '<section class="newsletter"><h3>Newsletter</h3><p>One email a week with the best of '
             "the site. No spam, unsubscribe any time.</p></section>\n</aside>\n</main>\n"

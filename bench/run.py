@@ -254,8 +254,17 @@ def run_crawl(
     env = dict(os.environ)
     if kind == "bare":
         stats_file = outdir / "stats.json"
-        command = [sys.executable, "-m", "scrapy", "runspider", str(BARE_SPIDER), "-a", f"start={base}/",
-                   "-a", f"stats_out={stats_file}"]
+        command = [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "runspider",
+            str(BARE_SPIDER),
+            "-a",
+            f"start={base}/",
+            "-a",
+            f"stats_out={stats_file}",
+        ]
         settings["DEPTH_LIMIT"] = str(depth)
         cwd = outdir  # no scrapy.cfg above it: plain Scrapy, not the project's settings
         env.pop("SCRAPY_SETTINGS_MODULE", None)
@@ -263,16 +272,31 @@ def run_crawl(
     else:
         stats_file = None
         render, _, variant = mode.partition(":")
-        command = [sys.executable, "-m", "scrapy", "crawl", "mentions", "-a", f"target={TARGET}",
-                   "-a", f"seeds={base}/", "-a", f"depth={depth}", "-a", f"render={render}"]
+        command = [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "mentions",
+            "-a",
+            f"target={TARGET}",
+            "-a",
+            f"seeds={base}/",
+            "-a",
+            f"depth={depth}",
+            "-a",
+            f"render={render}",
+        ]
         if variant == "nocheck":
             command += ["-a", "check_links=false"]
-        settings.update({
-            "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
-            "HOST_ALIASES": json.dumps(corpus.host_aliases()),
-            "OUTPUT_DIR": str(outdir / "out"),
-            "CRAWL_ID": name,
-        })
+        settings.update(
+            {
+                "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
+                "HOST_ALIASES": json.dumps(corpus.host_aliases()),
+                "OUTPUT_DIR": str(outdir / "out"),
+                "CRAWL_ID": name,
+            }
+        )
         if render != "never":
             settings.update(RENDER_SETTINGS)
             settings["BROWSER_EXECUTABLE"] = browser
@@ -288,15 +312,30 @@ def run_crawl(
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(log_path, "wb") as log:
         started = time.monotonic()
-        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         sampler = TreeSampler(proc.pid)
         sampler.start()
         spy = None
         if py_spy:
-            spy = subprocess.Popen([py_spy, "record", "--pid", str(proc.pid), "--rate", "100", "--format",
-                                    "raw", "--nonblocking", "-o", str(outdir / "py-spy.txt")],
-                                   stdout=subprocess.DEVNULL, stderr=open(outdir / "py-spy.log", "wb"))
+            spy = subprocess.Popen(
+                [
+                    py_spy,
+                    "record",
+                    "--pid",
+                    str(proc.pid),
+                    "--rate",
+                    "100",
+                    "--format",
+                    "raw",
+                    "--nonblocking",
+                    "-o",
+                    str(outdir / "py-spy.txt"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=open(outdir / "py-spy.log", "wb"),
+            )
         try:
             result.returncode = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -319,9 +358,11 @@ def run_crawl(
     self_after = resource.getrusage(resource.RUSAGE_SELF)
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result.crawl_cpu_s = (children_after.ru_utime + children_after.ru_stime) - (
-        children_before.ru_utime + children_before.ru_stime)
+        children_before.ru_utime + children_before.ru_stime
+    )
     result.server_cpu_s = (self_after.ru_utime + self_after.ru_stime) - (
-        self_before.ru_utime + self_before.ru_stime)
+        self_before.ru_utime + self_before.ru_stime
+    )
     samples = sampler.samples
     result.samples = len(samples)
     if samples:
@@ -339,7 +380,9 @@ def run_crawl(
             result._chromium_timeline = [(round(s[0], 1), round(s[2] / MB, 1)) for s in chrom]
 
     log_text = log_path.read_text(encoding="utf-8", errors="replace")
-    result.log_errors = [line for line in log_text.splitlines() if "] ERROR:" in line or "Traceback" in line][:20]
+    result.log_errors = [line for line in log_text.splitlines() if "] ERROR:" in line or "Traceback" in line][
+        :20
+    ]
     if result.returncode not in (0, None) and not result.error:
         tail = log_text.strip().splitlines()[-15:]
         result.error = f"exit status {result.returncode}: " + " | ".join(tail)
@@ -378,7 +421,9 @@ def run_crawl(
         result.rendered = sum(1 for p in pages if p.get("rendered"))
         result.rendered_js = sum(1 for p in pages if p.get("rendered") and _path(p["url"]) in corpus.js_paths)
         result.rendered_static = result.rendered - result.rendered_js
-        result.render_reasons = dict(Counter(p.get("render_reason") or "-" for p in pages if p.get("rendered")))
+        result.render_reasons = dict(
+            Counter(p.get("render_reason") or "-" for p in pages if p.get("rendered"))
+        )
         found = {(_path(b["source_url"]), _norm_target(b["target_url"])) for b in backlinks}
         truth = {(p, _norm_target(u)) for p, u in corpus.truth_backlinks}
         truth_static = {(p, _norm_target(u)) for p, u in corpus.static_truth_backlinks}
@@ -413,25 +458,40 @@ def _fmt(value: object, spec: str = "") -> str:
 
 
 def table(results: list[CrawlResult]) -> str:
-    header = ("crawl", "wall s", "pages", "pages/s", "CPU ms/page", "server CPU s", "py RSS MB", "chromium MB", "tree MB", "rendered",
-              "recall", "served", "error")
+    header = (
+        "crawl",
+        "wall s",
+        "pages",
+        "pages/s",
+        "CPU ms/page",
+        "server CPU s",
+        "py RSS MB",
+        "chromium MB",
+        "tree MB",
+        "rendered",
+        "recall",
+        "served",
+        "error",
+    )
     rows = [header]
     for r in results:
-        rows.append((
-            r.name,
-            _fmt(r.wall_s, ".1f"),
-            _fmt(r.pages),
-            _fmt(r.pages_per_s, ".1f"),
-            _fmt(r.cpu_ms_per_page, ".2f"),
-            _fmt(r.server_cpu_s, ".1f"),
-            _fmt(r.peak_rss_python_mb, ".0f"),
-            _fmt(r.peak_rss_chromium_mb, ".0f") if r.peak_rss_chromium_mb else "-",
-            _fmt(r.peak_rss_tree_mb, ".0f"),
-            _fmt(r.rendered),
-            f"{r.recall:.1%}" if r.recall is not None else "-",
-            _fmt(r.served_pages),
-            (r.error or "")[:60],
-        ))
+        rows.append(
+            (
+                r.name,
+                _fmt(r.wall_s, ".1f"),
+                _fmt(r.pages),
+                _fmt(r.pages_per_s, ".1f"),
+                _fmt(r.cpu_ms_per_page, ".2f"),
+                _fmt(r.server_cpu_s, ".1f"),
+                _fmt(r.peak_rss_python_mb, ".0f"),
+                _fmt(r.peak_rss_chromium_mb, ".0f") if r.peak_rss_chromium_mb else "-",
+                _fmt(r.peak_rss_tree_mb, ".0f"),
+                _fmt(r.rendered),
+                f"{r.recall:.1%}" if r.recall is not None else "-",
+                _fmt(r.served_pages),
+                (r.error or "")[:60],
+            )
+        )
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
     lines = []
     for n, row in enumerate(rows):
@@ -455,8 +515,7 @@ def checks(results: list[CrawlResult], corpus: Corpus, preset: str | None) -> li
         out.append(
             f"{r.name}: served {r.served_pages} distinct pages in {r.served_page_requests} page requests "
             f"({r.served_requests} requests in all: robots.txt {r.served_robots}, disallowed {r.served_disallowed}, "
-            f"HEAD {r.served_head}; {r.elsewhere_requests} requests to other hosts)"
-            + extra
+            f"HEAD {r.served_head}; {r.elsewhere_requests} requests to other hosts)" + extra
         )
     bare = by.get("bare")
     for never in (by.get("never"), by.get("never:nocheck")):
@@ -470,10 +529,14 @@ def checks(results: list[CrawlResult], corpus: Corpus, preset: str | None) -> li
         )
         if bare.pages_per_s:
             ratio = never.pages_per_s / bare.pages_per_s
-            out.append(f"ratio {never.name} pages/s ÷ bare pages/s = {never.pages_per_s:.1f} / {bare.pages_per_s:.1f} "
-                       f"= {ratio:.2f} (bar ≥ 0.8: {'met' if ratio >= 0.8 else 'NOT met'})")
-        out.append(f"peak RSS of the {never.name} crawl: {never.peak_rss_python_mb:.0f} MB "
-                   f"(bar < 400 MB: {'met' if never.peak_rss_python_mb < 400 else 'NOT met'})")
+            out.append(
+                f"ratio {never.name} pages/s ÷ bare pages/s = {never.pages_per_s:.1f} / {bare.pages_per_s:.1f} "
+                f"= {ratio:.2f} (bar ≥ 0.8: {'met' if ratio >= 0.8 else 'NOT met'})"
+            )
+        out.append(
+            f"peak RSS of the {never.name} crawl: {never.peak_rss_python_mb:.0f} MB "
+            f"(bar < 400 MB: {'met' if never.peak_rss_python_mb < 400 else 'NOT met'})"
+        )
     always, auto = by.get("always"), by.get("auto")
     if always and auto and not always.error and not auto.error:
         common = auto._found & always._found
@@ -481,19 +544,28 @@ def checks(results: list[CrawlResult], corpus: Corpus, preset: str | None) -> li
         time_ratio = auto.wall_s / always.wall_s if always.wall_s else float("nan")
         static_crawled = len(auto._page_paths & corpus.static_paths) or 1
         static_share = (auto.rendered_static or 0) / static_crawled
-        out.append(f"auto finds {len(common)}/{len(always._found)} = {share:.1%} of the target links that always "
-                   f"finds (bar 100%: {'met' if share >= 1.0 else 'NOT met'}); auto misses "
-                   f"{len(always._found - auto._found)}, finds {len(auto._found - always._found)} always does not")
-        out.append(f"auto wall time ÷ always wall time = {auto.wall_s:.1f} / {always.wall_s:.1f} = {time_ratio:.2f} "
-                   f"(bar ≤ 0.33: {'met' if time_ratio <= 1 / 3 else 'NOT met'})")
-        out.append(f"auto rendered {auto.rendered_static} of {static_crawled} static pages = {static_share:.1%} "
-                   f"(bar ≤ 5%: {'met' if static_share <= 0.05 else 'NOT met'}); rendered {auto.rendered_js} of "
-                   f"{len(corpus.js_paths)} JS pages")
+        out.append(
+            f"auto finds {len(common)}/{len(always._found)} = {share:.1%} of the target links that always "
+            f"finds (bar 100%: {'met' if share >= 1.0 else 'NOT met'}); auto misses "
+            f"{len(always._found - auto._found)}, finds {len(auto._found - always._found)} always does not"
+        )
+        out.append(
+            f"auto wall time ÷ always wall time = {auto.wall_s:.1f} / {always.wall_s:.1f} = {time_ratio:.2f} "
+            f"(bar ≤ 0.33: {'met' if time_ratio <= 1 / 3 else 'NOT met'})"
+        )
+        out.append(
+            f"auto rendered {auto.rendered_static} of {static_crawled} static pages = {static_share:.1%} "
+            f"(bar ≤ 5%: {'met' if static_share <= 0.05 else 'NOT met'}); rendered {auto.rendered_js} of "
+            f"{len(corpus.js_paths)} JS pages"
+        )
     for r in results:
         if r.kind != "mentions" or r.error:
             continue
-        pages_set = "" if r._page_paths == corpus.all_paths else (
-            f"; page records miss {len(corpus.all_paths - r._page_paths)} site pages")
+        pages_set = (
+            ""
+            if r._page_paths == corpus.all_paths
+            else (f"; page records miss {len(corpus.all_paths - r._page_paths)} site pages")
+        )
         out.append(
             f"{r.name}: recall {r.recall:.1%} (static pages {_pct(r.recall_static_pages)}, JS pages "
             f"{_pct(r.recall_js_pages)}), wrong backlinks {r.false_backlinks}, mention-page recall "
@@ -518,12 +590,17 @@ def _pct(value: float | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Benchmark the mentions crawler on a synthetic loopback site.")
+    parser = argparse.ArgumentParser(
+        description="Benchmark the mentions crawler on a synthetic loopback site."
+    )
     parser.add_argument("--preset", choices=sorted(PRESETS))
     parser.add_argument("--pages", type=int)
     parser.add_argument("--js-fraction", type=float)
-    parser.add_argument("--modes", help="comma-separated: never,always,auto (empty: none); a mode with "
-                        "the suffix :nocheck runs with -a check_links=false (e.g. never:nocheck)")
+    parser.add_argument(
+        "--modes",
+        help="comma-separated: never,always,auto (empty: none); a mode with "
+        "the suffix :nocheck runs with -a check_links=false (e.g. never:nocheck)",
+    )
     parser.add_argument("--bare", action="store_true", default=None, help="also run the bare Scrapy spider")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--depth", type=int, help="link hops (default: max(20, the site's BFS depth + 3))")
@@ -534,19 +611,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the crawl output directories")
     ns = parser.parse_args(argv)
 
-    preset = PRESETS.get(ns.preset or "", {"pages": 1000, "js_fraction": 0.0, "modes": ["never"], "bare": False})
+    preset = PRESETS.get(
+        ns.preset or "", {"pages": 1000, "js_fraction": 0.0, "modes": ["never"], "bare": False}
+    )
     pages = ns.pages if ns.pages is not None else preset["pages"]
     js_fraction = ns.js_fraction if ns.js_fraction is not None else preset["js_fraction"]
-    modes = ([m for m in ns.modes.split(",") if m] if ns.modes is not None else preset["modes"])
+    modes = [m for m in ns.modes.split(",") if m] if ns.modes is not None else preset["modes"]
     bare = ns.bare if ns.bare is not None else preset["bare"]
     for mode in modes:
-        if mode.partition(":")[0] not in ("never", "always", "auto") or mode.partition(":")[2] not in ("", "nocheck"):
+        if mode.partition(":")[0] not in ("never", "always", "auto") or mode.partition(":")[2] not in (
+            "",
+            "nocheck",
+        ):
             parser.error(f"unknown mode {mode!r}")
 
     started_at = datetime.now(UTC)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                                capture_output=True, text=True).stdout.strip())
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = bool(
+        subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    )
     crawler_version = f"{commit}{' (uncommitted changes)' if dirty else ''}"
     print(f"crawler at commit {crawler_version}", flush=True)
     t0 = time.monotonic()
@@ -567,9 +654,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"running {name} ...", flush=True)
             r = run_crawl(name, kind, mode, corpus, workdir, depth, ns.browser, ns.timeout, ns.py_spy)
             results.append(r)
-            print(f"  {name}: {r.wall_s:.1f} s, {r.pages} pages, {r.pages_per_s:.1f} pages/s, "
-                  f"peak RSS {r.peak_rss_python_mb:.0f} MB (chromium {r.peak_rss_chromium_mb:.0f} MB)"
-                  + (f", ERROR {r.error}" if r.error else ""), flush=True)
+            print(
+                f"  {name}: {r.wall_s:.1f} s, {r.pages} pages, {r.pages_per_s:.1f} pages/s, "
+                f"peak RSS {r.peak_rss_python_mb:.0f} MB (chromium {r.peak_rss_chromium_mb:.0f} MB)"
+                + (f", ERROR {r.error}" if r.error else ""),
+                flush=True,
+            )
     finally:
         corpus.stop()
     total = time.monotonic() - t0
@@ -579,8 +669,10 @@ def main(argv: list[str] | None = None) -> int:
     notes = checks(results, corpus, ns.preset)
     for line in notes:
         print("- " + line)
-    print(f"\ntotal wall time of this run: {total:.0f} s (started {started_at:%Y-%m-%d %H:%M} UTC, "
-          f"{psutil.cpu_count()} CPUs); crawl output in {workdir}" + ("" if ns.keep else " (removed)"))
+    print(
+        f"\ntotal wall time of this run: {total:.0f} s (started {started_at:%Y-%m-%d %H:%M} UTC, "
+        f"{psutil.cpu_count()} CPUs); crawl output in {workdir}" + ("" if ns.keep else " (removed)")
+    )
     if ns.json:
         doc = {
             "started_at": started_at.isoformat(timespec="seconds"),
@@ -593,8 +685,10 @@ def main(argv: list[str] | None = None) -> int:
             "total_wall_s": round(total, 1),
             "checks": notes,
             "crawls": [
-                {**{k: v for k, v in asdict(r).items() if not k.startswith("_")},
-                 "chromium_timeline": r._chromium_timeline}
+                {
+                    **{k: v for k, v in asdict(r).items() if not k.startswith("_")},
+                    "chromium_timeline": r._chromium_timeline,
+                }
                 for r in results
             ],
         }
