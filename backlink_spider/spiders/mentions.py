@@ -60,6 +60,7 @@ class MentionsSpider(PageSpider):
         spider.target_pages_max = settings.getint("TARGET_PAGES_MAX")
         spider.target_pages_wait = settings.getfloat("TARGET_PAGES_WAIT")
         spider.search = provider_from_settings(settings)
+        spider.distributed = bool(settings.get("REDIS_URL"))
         spider._search_seen = set()
         return spider
 
@@ -326,9 +327,11 @@ class MentionsSpider(PageSpider):
         return backlink
 
     def _will_crawl(self, link: Any, hop: int) -> bool:  # noqa: ANN401
-        """The link is followed by this crawl (see _follow): its page fetch is its check."""
+        """The link is followed by this process (see _follow): its page fetch is its check. (In a
+        distributed crawl another process may fetch it: then it is checked here as any link.)"""
         return (
-            hop < self.config.depth
+            not self.distributed
+            and hop < self.config.depth
             and link.internal
             and not link.hidden
             and registered_domain(host_of(link.url)) in self.seed_sites
