@@ -14,6 +14,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from backlink_spider import logs
 from backlink_spider.arguments import ArgumentError
 from backlink_spider.browser import BrowserNotFound, find_browser, launch_options
 from backlink_spider.extract.dom import parse_html
@@ -130,6 +131,7 @@ class PageSpider(scrapy.Spider):
         agent = settings.get("USER_AGENT") or ""
         if "{contact}" in agent:
             settings.set("USER_AGENT", agent.format(contact=settings.get("CONTACT_URL")), priority="spider")
+        logs.install()
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.config = config
         spider.crawl_id = crawl_id_for(settings, kwargs)
