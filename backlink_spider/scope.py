@@ -273,6 +273,8 @@ class CrawlScopeMiddleware(BaseSpiderMiddleware):
        (per site for the per-site cap).
 
     Admitted pages count `scope/admitted`. Requests that are not page requests pass untouched.
+    A spider that counts on its page requests being fetched (the link check of a followed link is
+    its page fetch) defines `scope_dropped(request, reason)`: see `_drop`.
     The universal form of Scrapy 2.13+ (`BaseSpiderMiddleware.get_processed_request`) covers
     `process_start`, `process_spider_output` and `process_spider_output_async`.
     """
@@ -340,10 +342,14 @@ class CrawlScopeMiddleware(BaseSpiderMiddleware):
     def _is_refetch(self, response: Response, url: str) -> bool:
         return any(canonical_url(parent) == url for parent in self._parents(response))
 
-    def _drop(self, request: Request, reason: str) -> None:
+    def _drop(self, request: Request, reason: str) -> Request | None:
+        """Drop `request`; a spider method `scope_dropped(request, reason)`, when there is one, is
+        told and may return a request scheduled in its place as is (e.g. the link check that the
+        page fetch would have stood for)."""
         self.stats.inc_value(f"scope/dropped/{reason}")
         logger.debug("Dropped %s: %s", request.url[:300], reason)
-        return None
+        hook = getattr(self.crawler.spider, "scope_dropped", None)
+        return hook(request, reason) if hook is not None else None
 
     def _cap_reached(self, name: str, message: str) -> None:
         if name not in self._logged_caps:

@@ -337,6 +337,15 @@ class MentionsSpider(PageSpider):
             and registered_domain(host_of(link.url)) in self.seed_sites
         )
 
+    def scope_dropped(self, request: scrapy.Request, reason: str) -> scrapy.Request | None:
+        """Called by CrawlScopeMiddleware for a page it will not fetch (trap, cap): links to it
+        that waited for its page fetch are checked the ordinary way instead."""
+        key = canonical_url(request.meta.get("source_url", request.url))
+        if self.config.check_links and key in self.checks.waiting_sources:
+            if self.checks.should_schedule(key, host_of(key)):
+                return self._check_request(key)
+        return None
+
     def _check_links(self, url: str, found: PageExtraction, hop: int) -> Iterator[Any]:
         seen: set[str] = set()
         for link in found.links:
