@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backlink_spider.summary import read_records
+from backlink_spider.output import read_records
 from backlink_spider.target import Target
 
 KNOWN_FIELDS = ("source_url", "target_url", "anchor_text", "rel", "crawl_id", "crawled_at", "record_id")

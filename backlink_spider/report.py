@@ -29,7 +29,7 @@ from pathlib import Path
 
 import orjson
 
-from backlink_spider.summary import read_records
+from backlink_spider.output import read_records
 
 RECORD_TYPES = ("page", "backlink", "mention", "lead", "broken_link")
 REL_FLAGS = ("nofollow", "ugc", "sponsored")

@@ -11,10 +11,13 @@ COMMANDS_MODULE = "backlink_spider.commands"
 
 # --- output -------------------------------------------------------------------------------------
 # Where records go: OUTPUT_DIR/<type>/dt=YYYY-MM-DD/<crawl_id>-<part>.jsonl. Files appear only when
-# complete (written under a hidden temporary name, renamed when closed).
+# complete (written under a hidden temporary name, renamed when closed). A URI (s3://bucket/prefix,
+# gs://bucket/prefix, ftp://..., file://...) goes through Scrapy's feed storages (FEED_STORAGES,
+# with their credentials settings: AWS_ACCESS_KEY_ID, GCS_PROJECT_ID, ...).
 OUTPUT_DIR = "output"
-# Start a new part file after this many records of one type.
+# Start a new part file after this many records of one type, or this many bytes.
 OUTPUT_ROTATE_RECORDS = 100_000
+OUTPUT_ROTATE_BYTES = 256 * 1024 * 1024
 # Crawl id; empty = Scrapyd's job id when run by Scrapyd, else a UTC timestamp.
 CRAWL_ID = ""
 
@@ -153,7 +156,6 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "pipelines.dedupe.DedupePipeline": 200,
     "pipelines.jsonl.JsonlWriterPipeline": 900,
-    "pipelines.leads_csv.LeadsCsvPipeline": 910,
 }
 # With -s REDIS_URL=redis://host:port/db (and the same -s CRAWL_ID on every process), N processes
 # or Scrapyd nodes share one frontier in Redis; without it, this add-on changes nothing.

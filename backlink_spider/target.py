@@ -41,6 +41,7 @@ def host_to_ascii(host: str) -> str:
         )
 
 
+@lru_cache(maxsize=65536)
 def host_of(url: str) -> str:
     """The ASCII host of an absolute URL, '' when there is none. As in browsers, a backslash ends
     the host (`http://evil.net\\@acme.com/` is on evil.net)."""

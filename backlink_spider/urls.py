@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url as _w3lib_canonicalize
@@ -62,6 +63,7 @@ def _is_tracking(name: str) -> bool:
     return name in TRACKING_PARAMS or name.startswith(_TRACKING_PREFIXES)
 
 
+@lru_cache(maxsize=65536)  # the same links (navigation, footers) recur on every page of a site
 def canonical_url(url: str) -> str:
     """Canonical form of an absolute http(s) URL.
 

@@ -2,8 +2,10 @@
 
 Layout: OUTPUT_DIR/<type>/dt=YYYY-MM-DD/<crawl_id>-<part>.jsonl (Hive-style partition by the
 crawl's start date). A part is written as a hidden `.<name>.partial` file and renamed to its
-final name only when complete (after OUTPUT_ROTATE_RECORDS records, or when the crawl closes),
-so a reader or loader never sees a half-written file, also when the crawl is killed.
+final name only when complete (after OUTPUT_ROTATE_RECORDS records or OUTPUT_ROTATE_BYTES bytes,
+or when the crawl closes), so a reader or loader never sees a half-written file, also when the
+crawl is killed. When OUTPUT_DIR is a URI (s3://, gs://, ftp://, file://), each completed part is
+handed to Scrapy's own feed storage backend for that scheme (see pipelines/storage.py).
 
 With `JOBDIR` set (crash-safe resume; the whole design is in pipelines/state.py):
 
@@ -42,6 +44,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
 from pipelines.state import JobState, key_digest, record_key
+from pipelines.storage import OutputLocation
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +71,7 @@ class _Part:
         final.parent.mkdir(parents=True, exist_ok=True)
         self.file: IO[bytes] = open(self.partial, "wb", buffering=0 if unbuffered else -1)  # noqa: SIM115
         self.count = 0
+        self.bytes = 0
 
     def write(self, line: bytes) -> None:
         if self.unbuffered:
@@ -149,10 +153,19 @@ def recover_partial(path: Path) -> list[bytes]:
 
 
 class JsonlWriterPipeline:
-    def __init__(self, crawler: Crawler, output_dir: str, rotate: int, state: JobState | None = None) -> None:
+    def __init__(
+        self,
+        crawler: Crawler,
+        output_dir: str,
+        rotate: int,
+        state: JobState | None = None,
+        rotate_bytes: int = 0,
+    ) -> None:
         self.crawler = crawler
-        self.output_dir = Path(output_dir)
+        self.location = OutputLocation.for_crawler(crawler)
+        self.output_dir = self.location.local  # OUTPUT_DIR, or the staging copy of a remote one
         self.rotate = max(1, rotate)
+        self.rotate_bytes = rotate_bytes
         self.parts: dict[str, _Part] = {}
         self.part_numbers: dict[str, int] = {}
         self.written: list[Path] = []
@@ -171,6 +184,7 @@ class JsonlWriterPipeline:
             settings.get("OUTPUT_DIR") or "output",
             settings.getint("OUTPUT_ROTATE_RECORDS"),
             JobState.for_crawler(crawler),
+            settings.getint("OUTPUT_ROTATE_BYTES"),
         )
 
     @property
@@ -262,11 +276,13 @@ class JsonlWriterPipeline:
         adapter = ItemAdapter(item)
         record_type = str(adapter.get("type") or "record")
         part = self._part(record_type)
-        part.write(orjson.dumps(adapter.asdict(), option=orjson.OPT_APPEND_NEWLINE))
+        line = orjson.dumps(adapter.asdict(), option=orjson.OPT_APPEND_NEWLINE)
+        part.write(line)
+        part.bytes += len(line)
         if self.state is not None:  # the line is with the OS: its digest may go into the seen-set
             self.state.written([key_digest(record_key(adapter.get("type"), adapter.get("record_id")))])
         self.crawler.stats.inc_value(f"output/records/{record_type}")
-        if part.count >= self.rotate:
+        if part.count >= self.rotate or (self.rotate_bytes and part.bytes >= self.rotate_bytes):
             self._finish(record_type)
         elif self.state is not None:
             self.state.maybe_sync()
@@ -277,10 +293,12 @@ class JsonlWriterPipeline:
             self.state.sync()  # fsync the open parts, then commit: before the part is final
         path = self.parts.pop(record_type).close()
         self.written.append(path)
+        self.location.publish(path)  # to s3://, gs://, ... through Scrapy's feed storages
         self.crawler.stats.inc_value("output/files")
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
         for record_type in list(self.parts):
             self._finish(record_type)
+        await self.location.flush()
         for path in self.written:
-            logger.info("Wrote %s", path)
+            logger.info("Wrote %s", self.location.uri_of(path) if self.location.remote else path)

@@ -1,8 +1,8 @@
-"""LeadsCsvPipeline: the outreach leads of a crawl as one CSV file a person opens in a spreadsheet
-or imports into an outreach tool.
+"""The outreach leads of a crawl as one CSV file a person opens in a spreadsheet or imports into an
+outreach tool, written at the end of the crawl from its `lead` records (backlink_spider/extensions.py).
 
 File: OUTPUT_DIR/exports/leads-<crawl_id>.csv (UTF-8 with BOM so spreadsheet programs detect the
-encoding; written under a temporary name and renamed when the crawl closes). Columns (LEAD_COLUMNS):
+encoding; written under a temporary name and renamed when complete). Columns (LEAD_COLUMNS):
 
 - source_url: the page that mentions the brand without linking
 - title: the page title
@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterable
 from pathlib import Path
-
-from itemadapter import ItemAdapter
-from scrapy.crawler import Crawler
 
 LEAD_COLUMNS = (
     "source_url",
@@ -55,32 +53,16 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-class LeadsCsvPipeline:
-    def __init__(self, crawler: Crawler, output_dir: str) -> None:
-        self.crawler = crawler
-        self.output_dir = Path(output_dir)
-        self.rows: list[list[str]] = []
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> LeadsCsvPipeline:
-        return cls(crawler, crawler.settings.get("OUTPUT_DIR") or "output")
-
-    def process_item(self, item):  # noqa: ANN001, ANN201
-        adapter = ItemAdapter(item)
-        if adapter.get("type") == "lead":
-            self.rows.append([_cell(adapter.get(column)) for column in LEAD_COLUMNS])
-        return item
-
-    def close_spider(self) -> None:
-        if not self.rows:
-            return
-        crawl_id = getattr(self.crawler.spider, "crawl_id", None) or "crawl"
-        final = self.output_dir / "exports" / f"leads-{crawl_id}.csv"
-        final.parent.mkdir(parents=True, exist_ok=True)
-        partial = final.with_name(f".{final.name}.partial")
-        with open(partial, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(LEAD_COLUMNS)
-            writer.writerows(self.rows)
-        os.replace(partial, final)
-        self.crawler.stats.set_value("output/leads_csv", str(final))
+def write_leads_csv(leads: Iterable[dict], path: Path) -> int:
+    """Write the leads to `path` (atomically); returns how many rows were written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    count = 0
+    with open(partial, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(LEAD_COLUMNS)
+        for lead in leads:
+            writer.writerow([_cell(lead.get(column)) for column in LEAD_COLUMNS])
+            count += 1
+    os.replace(partial, path)
+    return count

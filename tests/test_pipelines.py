@@ -1,5 +1,6 @@
 """The dedupe and JSONL pipelines, driven as Scrapy drives them."""
 
+import asyncio
 from pathlib import Path
 
 import orjson
@@ -75,7 +76,7 @@ def test_files_appear_only_when_complete(tmp_path):
     assert visible(tmp_path) == []
     partial = list(Path(tmp_path).rglob(".*.partial"))
     assert len(partial) == 1
-    pipeline.close_spider()
+    asyncio.run(pipeline.close_spider())
     [name] = visible(tmp_path)
     assert name.startswith("page/dt=") and name.endswith("/c1-00001.jsonl")
     lines = (tmp_path / name).read_bytes().splitlines()
@@ -94,5 +95,26 @@ def test_rotation_by_record_count(tmp_path):
     for n in range(5):
         pipeline.process_item(page(f"https://x.example/{n}"))
     assert [Path(p).name for p in visible(tmp_path)] == ["c1-00001.jsonl", "c1-00002.jsonl"]
-    pipeline.close_spider()
+    asyncio.run(pipeline.close_spider())
     assert [Path(p).name for p in visible(tmp_path)] == ["c1-00001.jsonl", "c1-00002.jsonl", "c1-00003.jsonl"]
+
+
+def test_output_to_a_uri_goes_through_scrapys_feed_storages(demo_web, tmp_path):
+    """OUTPUT_DIR as a URI: every file (records, summary, leads CSV, report) is handed to the
+    feed storage of its scheme (file:// here; s3:// and gs:// use the same path) and the local
+    staging copies are removed."""
+    from tests.conftest import demo_settings, run_crawl
+
+    destination = tmp_path / "remote"
+    result = run_crawl(
+        {"target": "brewbird.io", "seeds": demo_web.urls["blog"] + "/", "depth": "1", "render": "never"},
+        tmp_path / "unused",
+        {**demo_settings(demo_web), "OUTPUT_DIR": destination.as_uri()},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = sorted(str(p.relative_to(destination)).split("/dt=")[0] for p in destination.rglob("*.jsonl"))
+    assert names == ["backlink", "lead", "mention", "page", "summary"]
+    assert (destination / "exports" / "leads-test.csv").is_file()
+    assert (destination / "reports" / "test.html").is_file()
+    assert not list(destination.rglob(".*.partial"))
+    assert f"records: {destination.as_uri()}/<type>/dt=*/test-*.jsonl" in result.stdout

@@ -260,12 +260,14 @@ def classify_source(
                 evidence.append(why)
                 platform = candidate
                 break
-    has_comments = False
-    if root is not None:
+    if root is not None and kind is None:
         for xpath, why in _FORUM_MARKUP:
             if root.xpath(xpath):
                 decide("forum_thread", why)
                 break
+    # a comment section matters for blogs only (blog_post vs blog_comment, or a blog platform)
+    has_comments = False
+    if root is not None and (kind == "blog_post" or (kind is None and platform is not None)):
         for xpath, why in _MARKUP:
             if root.xpath(xpath):
                 evidence.append(why)

@@ -24,14 +24,17 @@ from backlink_spider.netsafety import parse_networks
 from backlink_spider.records import Page, utc_now
 from backlink_spider.render import PageCounts, RenderOptions, RenderPolicy
 from backlink_spider.target import host_of, registered_domain
+from pipelines.state import stored_crawl_id
 
 RENDER_HANDLER = "backlink_spider.browser.RenderDownloadHandler"
 
 
 def crawl_id_for(settings, kwargs: dict[str, Any]) -> str:  # noqa: ANN001
-    """CRAWL_ID setting, else Scrapyd's job id, else a UTC timestamp."""
+    """CRAWL_ID setting, else the id of the JOBDIR job being resumed, else Scrapyd's job id, else
+    a UTC timestamp."""
     return (
         settings.get("CRAWL_ID")
+        or stored_crawl_id(settings.get("JOBDIR"))
         or kwargs.get("_job")
         or os.environ.get("SCRAPY_JOB")
         or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
