@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from backlink_spider.summary import read_records
+from backlink_spider.output import read_records
 from demo.serve import DemoWeb
 
 ROOT = Path(__file__).resolve().parent.parent

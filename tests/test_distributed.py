@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from backlink_spider.summary import read_records
+from backlink_spider.output import read_records
 from tests.conftest import ROOT, demo_settings
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"

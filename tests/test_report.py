@@ -15,6 +15,7 @@ import orjson
 import pytest
 from itemadapter import ItemAdapter
 
+from backlink_spider.output import read_records
 from backlink_spider.records import Backlink, BrokenLink, Lead, Mention, Page, Record
 from backlink_spider.report import (
     build_summary,
@@ -23,7 +24,6 @@ from backlink_spider.report import (
     safe_http_url,
     write_report,
 )
-from backlink_spider.summary import read_records
 
 TARGET = "brewbird.io"
 FIRST, SECOND, LATER, OTHER = "brewbird-weekly", "brewbird-weekly-2", "brewbird-weekly-3", "other-weekly"

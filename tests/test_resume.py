@@ -10,6 +10,7 @@ records on disk, so a slow machine hits the same phase) and, in one case, twice.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -271,7 +272,7 @@ def test_partial_files_are_recovered_and_not_written_again(tmp_path):
     assert crawler.stats.get_value("output/recovered_records") == 2
     assert not list((tmp_path / "out").rglob(".*.partial"))
     feed(dedupe, writer, range(8))  # a re-crawl: r0-r4 known, r5-r7 new
-    writer.close_spider()
+    asyncio.run(writer.close_spider())
     JobState.for_crawler(crawler).spider_closed(None, "finished")
     names = sorted(p.name for p in (tmp_path / "out").rglob("*.jsonl"))
     assert names == ["c1-00001.jsonl", "c1-00002.jsonl", "c1-00003.jsonl"]  # 3 + 2 recovered + 3 new

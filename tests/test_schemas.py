@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from dataclasses import dataclass, field
@@ -155,7 +156,7 @@ def written_lines(tmp_path: Path, records: list[Record]) -> list[dict]:
     pipeline = JsonlWriterPipeline.from_crawler(crawler)
     for record in records:
         pipeline.process_item(record)
-    pipeline.close_spider()
+    asyncio.run(pipeline.close_spider())
     return [
         orjson.loads(line)
         for path in sorted(tmp_path.rglob("*.jsonl"))

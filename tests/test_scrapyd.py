@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from backlink_spider.summary import read_records
+from backlink_spider.output import read_records
 from tests.conftest import ROOT, demo_settings
 
 BIN = Path(sys.executable).parent

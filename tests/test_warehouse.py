@@ -7,6 +7,7 @@ compared row by row with what they must hold.
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import pwd
@@ -184,7 +185,7 @@ def write_crawl(output_dir: Path, crawl_id: str, records: list[Record], rotate: 
     pipeline = JsonlWriterPipeline.from_crawler(crawler)
     for record in records:
         pipeline.process_item(record)
-    pipeline.close_spider()
+    asyncio.run(pipeline.close_spider())
 
 
 def page(crawl_id, at, url, title, **extra):
