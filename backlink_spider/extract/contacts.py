@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-import orjson
 from lxml import etree
 
 from backlink_spider.extract.dom import WalkedPage
+from backlink_spider.extract.signals import jsonld_objects
 
 # not after "@": `@marco@brew.social` is a fediverse handle, not an address
 _EMAIL = re.compile(
@@ -94,28 +94,13 @@ def find_emails(text: str) -> list[str]:
 
 def _jsonld_authors(root: etree._Element) -> list[str]:
     names: list[str] = []
-    for script in root.xpath("//script[@type='application/ld+json']"):
-        try:
-            data = orjson.loads((script.text or "").strip() or "null")
-        except orjson.JSONDecodeError:
-            continue
-        stack = [data]
-        while stack:
-            node = stack.pop(0)
-            if isinstance(node, list):
-                stack.extend(node)
-            elif isinstance(node, dict):
-                author = node.get("author") or node.get("creator")
-                for a in author if isinstance(author, list) else [author]:
-                    if isinstance(a, dict) and isinstance(a.get("name"), str):
-                        names.append(a["name"])
-                    elif isinstance(a, str):
-                        names.append(a)
-                stack.extend(
-                    v
-                    for k, v in node.items()
-                    if k not in ("author", "creator") and isinstance(v, dict | list)
-                )
+    for node in jsonld_objects(root, skip=("author", "creator")):
+        author = node.get("author") or node.get("creator")
+        for a in author if isinstance(author, list) else [author]:
+            if isinstance(a, dict) and isinstance(a.get("name"), str):
+                names.append(a["name"])
+            elif isinstance(a, str):
+                names.append(a)
     return names
 
 

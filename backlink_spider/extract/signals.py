@@ -4,6 +4,8 @@ kind of page (forum thread, blog post, ...) with the evidence that decided it.""
 from __future__ import annotations
 
 import re
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -75,28 +77,35 @@ def head_signals(root: etree._Element | None, base_url: str) -> HeadSignals:
     return signals
 
 
+def jsonld_objects(root: etree._Element, skip: tuple[str, ...] = ()) -> Iterator[dict]:
+    """Every JSON-LD object of the page, outermost first (the values of `skip` keys not entered).
+    Malformed JSON-LD is passed over."""
+    for script in root.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = orjson.loads((script.text or "").strip() or "null")
+        except orjson.JSONDecodeError:
+            continue
+        queue = deque([data])
+        while queue:
+            node = queue.popleft()
+            if isinstance(node, list):
+                queue.extend(node)
+            elif isinstance(node, dict):
+                yield node
+                queue.extend(v for k, v in node.items() if k not in skip and isinstance(v, dict | list))
+
+
 def schema_types(root: etree._Element) -> list[str]:
     """schema.org types the page declares, from microdata `itemtype` and JSON-LD `@type`."""
     found: list[str] = []
     for itemtype in root.xpath("//@itemtype"):
         for url in str(itemtype).split():
             found.append(url.rstrip("/").rsplit("/", 1)[-1])
-    for script in root.xpath("//script[@type='application/ld+json']"):
-        try:
-            data = orjson.loads((script.text or "").strip() or "null")
-        except orjson.JSONDecodeError:
-            continue
-        stack = [data]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, list):
-                stack.extend(node)
-            elif isinstance(node, dict):
-                kind = node.get("@type")
-                for t in kind if isinstance(kind, list) else [kind]:
-                    if isinstance(t, str):
-                        found.append(t.rsplit("/", 1)[-1])
-                stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+    for node in jsonld_objects(root):
+        kind = node.get("@type")
+        for t in kind if isinstance(kind, list) else [kind]:
+            if isinstance(t, str):
+                found.append(t.rsplit("/", 1)[-1])
     return list(dict.fromkeys(found))
 
 
