@@ -152,7 +152,8 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         if self._robots is None:
             self._robots = False
             engine = getattr(self._crawler, "engine", None)
-            for middleware in getattr(getattr(engine, "downloader", None), "middleware", None).middlewares:
+            manager = getattr(getattr(engine, "downloader", None), "middleware", None)
+            for middleware in getattr(manager, "middlewares", ()):
                 if isinstance(middleware, RobotsTxtMiddleware):
                     self._robots = middleware
         return self._robots or None

@@ -98,16 +98,11 @@ def canonical_url(url: str) -> str:
 def url_key(url: str) -> str:
     """Identity of a page for deduplication: the canonical URL without its scheme and without a
     trailing slash, so `http://x/a/`, `https://x/a#top` and `https://x/a?utm_source=y` are one."""
-    canon = canonical_url(url)
-    _, _, rest = canon.partition("://")
-    path_end = len(rest)
-    for sep in ("?",):
-        if sep in rest:
-            path_end = rest.index(sep)
-    path, query = rest[:path_end], rest[path_end:]
+    _, _, rest = canonical_url(url).partition("://")
+    path, mark, query = rest.partition("?")
     if path.endswith("/") and path.count("/") > 1:
         path = path.rstrip("/")
-    return path + query
+    return path + mark + query
 
 
 # --- redirectors ---------------------------------------------------------------------------

@@ -178,10 +178,6 @@ class WalkedPage:
             self._block_starts = [b[0] for b in self.block_bounds]
         return self._block_starts
 
-    def block_text(self, index: int) -> str:
-        start, end = self.block_bounds[index]
-        return self.text[start:end]
-
 
 # huge_tree: without it libxml2 silently drops everything nested deeper than 256 levels.
 _PARSER = lxml.html.HTMLParser(huge_tree=True)
