@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from backlink_spider.records import RECORD_TYPES
 from backlink_spider.schemas import FieldSpec, record_fields
@@ -78,3 +79,18 @@ def upsert_sql(table: str, columns: list[str], stage: str) -> str:
         f"SELECT {cols} FROM (SELECT DISTINCT ON ({key}) * FROM {stage} ORDER BY {key}, _seq DESC) AS latest "
         f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
     )
+
+
+class SqlStore:
+    """What the DuckDB and PostgreSQL stores share (both have a DB-API-like `con.execute`)."""
+
+    con: Any
+
+    def loaded_files(self) -> dict[str, tuple[int, float]]:
+        return {
+            path: (size, mtime)
+            for path, size, mtime in self.con.execute("SELECT path, size, mtime FROM loaded_files").fetchall()
+        }
+
+    def count(self, table: str) -> int:
+        return self.con.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()[0]

@@ -12,7 +12,7 @@ import duckdb
 import orjson
 
 from backlink_spider.schemas import FieldSpec
-from pipelines.warehouse import KEY, LoadedFile, quote, upsert_sql, view_statements
+from pipelines.warehouse import KEY, LoadedFile, SqlStore, quote, upsert_sql, view_statements
 
 _TYPES = {
     "string": "VARCHAR",
@@ -34,7 +34,7 @@ def _naive_utc(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
 
 
-class DuckDBStore:
+class DuckDBStore(SqlStore):
     name = "duckdb"
 
     def __init__(self, path: str | Path) -> None:
@@ -84,12 +84,6 @@ class DuckDBStore:
 
     # --- loading ----------------------------------------------------------------------------
 
-    def loaded_files(self) -> dict[str, tuple[int, float]]:
-        return {
-            path: (size, mtime)
-            for path, size, mtime in self.con.execute("SELECT path, size, mtime FROM loaded_files").fetchall()
-        }
-
     def load(
         self, table: str, specs: Sequence[FieldSpec], rows: Iterable[tuple], files: list[LoadedFile]
     ) -> int:
@@ -138,6 +132,3 @@ class DuckDBStore:
                 self.con.execute("ROLLBACK")
                 raise
         return loaded
-
-    def count(self, table: str) -> int:
-        return self.con.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()[0]

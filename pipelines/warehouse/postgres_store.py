@@ -11,7 +11,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from backlink_spider.schemas import FieldSpec
-from pipelines.warehouse import KEY, VIEWS, LoadedFile, quote, upsert_sql, view_statements
+from pipelines.warehouse import KEY, VIEWS, LoadedFile, SqlStore, quote, upsert_sql, view_statements
 
 _TYPES = {
     "string": "text",
@@ -30,7 +30,7 @@ def column_type(spec: FieldSpec) -> str:
     return _TYPES[spec.scalar_kind]
 
 
-class PostgresStore:
+class PostgresStore(SqlStore):
     name = "postgres"
 
     def __init__(self, dsn: str) -> None:
@@ -97,12 +97,6 @@ class PostgresStore:
 
     # --- loading ----------------------------------------------------------------------------
 
-    def loaded_files(self) -> dict[str, tuple[int, float]]:
-        return {
-            path: (size, mtime)
-            for path, size, mtime in self.con.execute("SELECT path, size, mtime FROM loaded_files").fetchall()
-        }
-
     def load(
         self, table: str, specs: Sequence[FieldSpec], rows: Iterable[tuple], files: list[LoadedFile]
     ) -> int:
@@ -142,6 +136,3 @@ class PostgresStore:
                     [(f.path, f.record_type, f.size, f.mtime, f.rows, f.bad_lines, now) for f in files],
                 )
         return loaded
-
-    def count(self, table: str) -> int:
-        return self.con.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()[0]
