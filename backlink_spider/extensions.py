@@ -19,7 +19,6 @@ import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import orjson
 from itemadapter import ItemAdapter
@@ -27,8 +26,8 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from backlink_spider.output import read_records
 from backlink_spider.records import Summary, utc_now
+from backlink_spider.report import build_summary, read_crawl, write_report
 from pipelines.jsonl import _Part
 from pipelines.leads_csv import write_leads_csv
 from pipelines.state import stored_meta
@@ -36,31 +35,20 @@ from pipelines.storage import OutputLocation
 
 logger = logging.getLogger(__name__)
 
-
-def count_crawl(output_dir: Path, crawl_id: str) -> dict[str, Any]:
-    """The summary's numbers from the crawl's record files."""
-    counts: dict[str, Any] = {"types": Counter(), "rendered": 0, "errors": 0, "followed": 0, "reclaim": 0}
-    referring: set[str] = set()
-    unlinked: set[str] = set()
-    statuses: Counter[str] = Counter()
-    for record_type in ("page", "backlink", "mention", "lead", "broken_link", "link_status"):
-        for record in read_records(output_dir, record_type, crawl_id):
-            counts["types"][record_type] += 1
-            if record_type == "page":
-                counts["rendered"] += bool(record.get("rendered"))
-                counts["errors"] += bool(record.get("error"))
-            elif record_type == "backlink":
-                referring.add(record.get("source_domain"))
-                counts["followed"] += not (
-                    record.get("nofollow") or record.get("ugc") or record.get("sponsored")
-                )
-                counts["reclaim"] += bool(record.get("reclaim"))
-            elif record_type == "mention" and record.get("unlinked"):
-                unlinked.add(record.get("source_url"))
-            elif record_type == "link_status":
-                statuses[record.get("status")] += 1
-    counts.update(referring=len(referring), unlinked=len(unlinked), link_status=dict(statuses) or None)
-    return counts
+# The summary record's numbers, as report.build_summary computes them.
+SUMMARY_NUMBERS = (
+    "pages",
+    "rendered_pages",
+    "errors",
+    "backlinks",
+    "referring_domains",
+    "followed_share",
+    "mentions",
+    "unlinked_mention_pages",
+    "leads",
+    "broken_links",
+    "reclaim",
+)
 
 
 class CrawlSummary:
@@ -85,20 +73,18 @@ class CrawlSummary:
         if crawl_id is None or config is None:  # the crawl never started
             return
         local = self.location.local
-        counts = count_crawl(local, crawl_id)
-        types = counts["types"]
+        records = read_crawl(local, crawl_id)  # read once: numbers, leads CSV and report
+        numbers = build_summary(records)
+        statuses = Counter(r.get("status") for r in records["link_status"])
         leads_csv = report_path = None
-        if types["lead"]:
+        if records["lead"]:
             leads_csv = local / "exports" / f"leads-{crawl_id}.csv"
-            write_leads_csv(read_records(local, "lead", crawl_id), leads_csv)
-        if self.report_enabled and types["page"] + types["link_status"]:
+            write_leads_csv(records["lead"], leads_csv)
+        if self.report_enabled and (records["page"] or records["link_status"]):
             try:
-                from backlink_spider.report import write_report
-
-                report_path = write_report(local, crawl_id)
+                report_path = write_report(local, crawl_id, records)
             except Exception:  # a report problem must never fail the crawl or lose its records
                 logger.exception("Could not write the HTML report of crawl %s", crawl_id)
-        backlinks = types["backlink"]
         summary = Summary(
             crawl_id=crawl_id,
             target=config.target.host,
@@ -107,19 +93,9 @@ class CrawlSummary:
             worker=f"{socket.gethostname()}:{os.getpid()}",
             started_at=self.started_at,
             finish_reason=reason,
-            pages=types["page"],
-            rendered_pages=counts["rendered"],
-            errors=counts["errors"],
-            backlinks=backlinks,
-            referring_domains=counts["referring"],
-            followed_share=round(counts["followed"] / backlinks, 3) if backlinks else 0.0,
-            mentions=types["mention"],
-            unlinked_mention_pages=counts["unlinked"],
-            leads=types["lead"],
-            broken_links=types["broken_link"],
-            reclaim=counts["reclaim"],
-            link_status=counts["link_status"],
+            link_status=dict(statuses) or None,
             report=self._where(report_path),
+            **{name: numbers[name] for name in SUMMARY_NUMBERS},
         )
         date = datetime.now(UTC).strftime("%Y-%m-%d")
         part = _Part(local / "summary" / f"dt={date}" / f"{crawl_id}-00001.jsonl")

@@ -31,7 +31,8 @@ import orjson
 
 from backlink_spider.output import read_records
 
-RECORD_TYPES = ("page", "backlink", "mention", "lead", "broken_link")
+# The record types a crawl report reads.
+REPORTED_TYPES = ("page", "backlink", "mention", "lead", "broken_link", "link_status")
 REL_FLAGS = ("nofollow", "ugc", "sponsored")
 TOP_DOMAINS = 10
 MAX_TABLE_ROWS = 500
@@ -81,7 +82,7 @@ def build_summary(records: dict[str, list[dict]]) -> dict:
     mentions = records.get("mention") or []
     leads = records.get("lead") or []
     broken = records.get("broken_link") or []
-    every = [r for kind in RECORD_TYPES for r in records.get(kind) or []]
+    every = [r for kind in REPORTED_TYPES for r in records.get(kind) or []]
 
     followed = [b for b in backlinks if _followed(b)]
     rel = {flag: sum(1 for b in backlinks if b.get(flag)) for flag in REL_FLAGS}
@@ -447,7 +448,7 @@ def _changes_section(records: dict, previous: dict | None) -> str:
     diff = compare_crawls(records.get("backlink") or [], previous.get("backlink") or [])
     prev_id = next((r.get("crawl_id") for r in previous.get("backlink") or [] if r.get("crawl_id")), None)
     prev_start = min(
-        (r["crawled_at"] for kind in RECORD_TYPES for r in previous.get(kind) or [] if r.get("crawled_at")),
+        (r["crawled_at"] for kind in REPORTED_TYPES for r in previous.get(kind) or [] if r.get("crawled_at")),
         default=None,
     )
     rows = []
@@ -882,13 +883,10 @@ def render_report(summary: dict, records: dict[str, list[dict]], previous: dict 
 # Files
 
 
-def _read_crawl(output_dir: Path, crawl_id: str) -> dict[str, list[dict]]:
-    # read_records globs `<crawl_id>-*.jsonl`, which also matches crawl ids that extend this one
-    # (`weekly` and `weekly-2`): keep only this crawl's records.
-    return {
-        kind: [r for r in read_records(output_dir, kind, crawl_id) if r.get("crawl_id") == crawl_id]
-        for kind in RECORD_TYPES
-    }
+def read_crawl(output_dir: str | Path, crawl_id: str) -> dict[str, list[dict]]:
+    """Every record of one crawl, by type (read_records keeps only this crawl id's records, not
+    those of crawl ids that extend it, `weekly` vs `weekly-2`)."""
+    return {kind: list(read_records(output_dir, kind, crawl_id)) for kind in REPORTED_TYPES}
 
 
 def _crawl_starts(output_dir: Path) -> dict[str, tuple[str | None, str]]:
@@ -925,17 +923,19 @@ def find_previous_crawl(
     return max(earlier)[1] if earlier else None
 
 
-def write_report(output_dir: str | Path, crawl_id: str) -> Path:
-    """Write OUTPUT_DIR/reports/<crawl_id>.html (atomically) and return its path."""
+def write_report(output_dir: str | Path, crawl_id: str, records: dict[str, list[dict]] | None = None) -> Path:
+    """Write OUTPUT_DIR/reports/<crawl_id>.html (atomically) and return its path. `records`: the
+    crawl's records when the caller has read them already (read_crawl)."""
     if not crawl_id or "/" in crawl_id or "\\" in crawl_id or crawl_id.startswith(".") or "\0" in crawl_id:
         raise ValueError(f"not a crawl id: {crawl_id!r}")
     output_dir = Path(output_dir)
-    records = _read_crawl(output_dir, crawl_id)
+    if records is None:
+        records = read_crawl(output_dir, crawl_id)
     if not any(records.values()):
         raise FileNotFoundError(f"no records of crawl {crawl_id!r} under {output_dir}")
     summary = build_summary(records)
     previous_id = find_previous_crawl(output_dir, summary["target"], summary["started_at"], crawl_id)
-    previous = _read_crawl(output_dir, previous_id) if previous_id else None
+    previous = read_crawl(output_dir, previous_id) if previous_id else None
     html = render_report(summary, records, previous)
 
     reports = output_dir / "reports"
