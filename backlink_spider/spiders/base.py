@@ -101,6 +101,12 @@ def check_settings(settings) -> None:  # noqa: ANN001
         )
 
 
+def _signal_headers(response: Response) -> dict[str, str]:
+    """The response headers extraction reads (lower-case names)."""
+    x_robots = response.headers.get(b"X-Robots-Tag")
+    return {"x-robots-tag": x_robots.decode("latin-1")} if x_robots else {}
+
+
 class PageSpider(scrapy.Spider):
     """Base of the project's spiders. Subclasses set `arguments` (a class whose `parse(kwargs)`
     returns the checked arguments, with `.target`, `.render` and `.matcher()`)."""
@@ -205,7 +211,9 @@ class PageSpider(scrapy.Spider):
                 if reason == "sample":  # to compare with what the browser will show
                     carried["static_counts"] = self.page_counts(
                         extract_page(
-                            PageSnapshot(url=response.url, html=html), self.config.target, self.matcher
+                            PageSnapshot(url=response.url, html=html, tree=tree),
+                            self.config.target,
+                            self.matcher,
                         )
                     )
                 return self.page_request(
@@ -215,24 +223,22 @@ class PageSpider(scrapy.Spider):
                     response.request.errback,
                     render_reason=reason,
                 )
-        x_robots = response.headers.get(b"X-Robots-Tag")
         return PageSnapshot(
             url=final_url,
             html=html,
             rendered=rendered,
             status=response.status,
-            headers={"x-robots-tag": x_robots.decode("latin-1")} if x_robots else {},
+            headers=_signal_headers(response),
             tree=tree,
         )
 
     @staticmethod
     def _static_page(response: Response, html: str) -> dict[str, Any]:
-        x_robots = response.headers.get(b"X-Robots-Tag")
         return {
             "url": response.url,
             "html": html,
             "status": response.status,
-            "headers": {"x-robots-tag": x_robots.decode("latin-1")} if x_robots else {},
+            "headers": _signal_headers(response),
         }
 
     def render_fallback(self, failure: Failure) -> PageSnapshot | scrapy.Request | None:
@@ -338,14 +344,5 @@ class PageSpider(scrapy.Spider):
         else:
             message = name  # "connection lost"
         self.crawler.stats.inc_value(f"pages/error/{type(error).__name__}")
-        return Page(
-            crawl_id=self.crawl_id,
-            target=self.config.target.host,
-            crawled_at=utc_now(),
-            url=url,
-            status=None,
-            rendered=False,  # nothing came back, from the browser or otherwise
-            render_reason=meta.get("render_reason"),
-            error=" ".join(message.split())[:500],
-            depth=meta.get("hop", 0),
-        )
+        # nothing came back, from the browser or otherwise: not rendered
+        return self.page_record(url, meta, None, url, False, error=message[:500])
