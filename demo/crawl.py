@@ -7,7 +7,6 @@ print what it found and where the output went.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -59,10 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             "render": args.render,
         }
         settings = {
-            "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
-            # The demo's brewbird.io is served on loopback, and nothing outside it is ever fetched.
-            "HOST_ALIASES": json.dumps(web.target_hosts),
-            "ALLOWED_HOSTS": "127.0.10.*",
+            # brewbird.io is served on loopback, and nothing outside the demo web is ever fetched
+            **web.crawl_settings(),
             "OUTPUT_DIR": args.output_dir,
             "CRAWL_ID": crawl_id,
             "AUTOTHROTTLE_ENABLED": "False",

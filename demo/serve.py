@@ -170,6 +170,15 @@ class DemoWeb:
         base = self.urls.get(TARGET_SITE)
         return {h: base for h in TARGET_HOSTS} if base else {}
 
+    def crawl_settings(self) -> dict[str, str]:
+        """Settings every crawl of the demo web needs: loopback allowed, the target's public hosts
+        served by the stand-in site, and no request ever leaving the demo web."""
+        return {
+            "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
+            "HOST_ALIASES": json.dumps(self.target_hosts),
+            "ALLOWED_HOSTS": "127.0.10.*",
+        }
+
     def manifest(self) -> dict:
         return {"urls": dict(self.urls), "seeds": self.seeds}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -38,13 +37,8 @@ class CrawlResult:
 
 
 def demo_settings(web: DemoWeb) -> dict[str, str]:
-    """Settings every crawl of the demo web needs: loopback allowed, brewbird.io served by the
-    demo's stand-in, and no request ever leaving the demo web (no outside host in a test)."""
-    return {
-        "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
-        "HOST_ALIASES": json.dumps(web.target_hosts),
-        "ALLOWED_HOSTS": "127.0.10.*",
-    }
+    """Settings every crawl of the demo web needs (no outside host in a test)."""
+    return web.crawl_settings()
 
 
 def run_crawl(

@@ -23,7 +23,7 @@ def free_port() -> int:
 
 
 def settings_for(web):
-    return {"HOST_ALIASES": json.dumps(web.target_hosts), "ALLOWED_HOSTS": "127.0.10.*"}
+    return web.crawl_settings()
 
 
 @pytest.fixture(scope="module")
