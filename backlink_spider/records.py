@@ -12,6 +12,8 @@ import hashlib
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
+from backlink_spider.urls import url_key
+
 SCHEMA_VERSION = 1
 
 
@@ -79,8 +81,6 @@ class Page(Record):
     mentions: int = 0
 
     def identity(self) -> tuple[object, ...]:
-        from backlink_spider.urls import url_key
-
         return (url_key(self.url),)
 
 
@@ -110,8 +110,6 @@ class Backlink(Record):
     reclaim: bool = False
 
     def identity(self) -> tuple[object, ...]:
-        from backlink_spider.urls import url_key
-
         return (url_key(self.source_url), url_key(self.target_url), self.anchor_text, self.position)
 
 
@@ -131,8 +129,6 @@ class Mention(Record):
     occurrence: int = 0
 
     def identity(self) -> tuple[object, ...]:
-        from backlink_spider.urls import url_key
-
         return (url_key(self.source_url), self.term.lower(), self.occurrence)
 
 
@@ -153,8 +149,6 @@ class Lead(Record):
     source_type: str = "other"
 
     def identity(self) -> tuple[object, ...]:
-        from backlink_spider.urls import url_key
-
         return (url_key(self.source_url),)
 
 
@@ -174,8 +168,6 @@ class BrokenLink(Record):
     suggestion_score: float | None = None
 
     def identity(self) -> tuple[object, ...]:
-        from backlink_spider.urls import url_key
-
         return (url_key(self.source_url), url_key(self.broken_url))
 
 
@@ -194,8 +186,6 @@ class LinkStatus(Record):
     previous_crawl_id: str | None = None
 
     def identity(self) -> tuple[object, ...]:
-        from backlink_spider.urls import url_key
-
         anchor = (self.before or self.after or {}).get("anchor_text")
         return (url_key(self.source_url), url_key(self.target_url), anchor)
 
