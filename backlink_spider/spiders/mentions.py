@@ -30,7 +30,7 @@ from backlink_spider.discovery import (
     provider_from_settings,
     sniff_seed_document,
 )
-from backlink_spider.extract.page import PageExtraction, PageSnapshot, best_snippet, extract_page
+from backlink_spider.extract.page import OutLink, PageExtraction, PageSnapshot, best_snippet, extract_page
 from backlink_spider.linkcheck import HEAD_REFUSED, CheckResult, LinkCheckBook, TargetIndex, describe_failure
 from backlink_spider.records import Backlink, BrokenLink, Lead, Mention, utc_now
 from backlink_spider.spiders.base import PageSpider, is_html
@@ -326,16 +326,15 @@ class MentionsSpider(PageSpider):
         backlink.reclaim = result.status in (404, 410)
         return backlink
 
-    def _will_crawl(self, link: Any, hop: int) -> bool:  # noqa: ANN401
+    def _will_crawl(self, link: OutLink, hop: int) -> bool:
         """The link is followed by this process (see _follow): its page fetch is its check. (In a
         distributed crawl another process may fetch it: then it is checked here as any link.)"""
-        return (
-            not self.distributed
-            and hop < self.config.depth
-            and link.internal
-            and not link.hidden
-            and registered_domain(host_of(link.url)) in self.seed_sites
-        )
+        return not self.distributed and hop < self.config.depth and self._followable(link)
+
+    def _followable(self, link: OutLink) -> bool:
+        """Links within the page's own site (a seed site) are followed; others only recorded.
+        Hidden links are not followed: they are where spider traps hide."""
+        return link.internal and not link.hidden and registered_domain(host_of(link.url)) in self.seed_sites
 
     def scope_dropped(self, request: scrapy.Request, reason: str) -> scrapy.Request | None:
         """Called by CrawlScopeMiddleware for a page it will not fetch (trap, cap): links to it
@@ -449,11 +448,6 @@ class MentionsSpider(PageSpider):
         self.target_index.add(name, found.title, found.content_text)
 
     def _follow(self, found: PageExtraction, hop: int) -> Iterator[scrapy.Request]:
-        """Links within the page's own site (a seed site) are followed; others only recorded.
-        Hidden links are not followed: they are where spider traps hide."""
         for link in found.links:
-            if not link.internal or link.hidden:
-                continue
-            url = canonical_url(link.url)
-            if registered_domain(host_of(url)) in self.seed_sites:
-                yield self.crawl_request(url, hop + 1)
+            if self._followable(link):
+                yield self.crawl_request(canonical_url(link.url), hop + 1)
