@@ -3,6 +3,7 @@ a PostgreSQL warehouse (DSN). For each linking page, the links its most recent c
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from backlink_spider.output import read_records
@@ -37,6 +38,7 @@ def _from_sql(connection, placeholder: str, target: Target) -> list[dict]:  # no
     return [dict(zip(KNOWN_FIELDS, row, strict=True)) for row in cursor.fetchall()]
 
 
+@lru_cache(maxsize=2)  # the crawl command checks -a known before the spider is built: read once
 def load_known_backlinks(known: str, target: Target) -> dict[str, list[dict]]:
     """Known backlinks of `target` by source page: {source_url: [backlink dicts of its latest crawl]}.
 
