@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,19 @@ from backlink_spider.output import read_records
 from demo.serve import DemoWeb
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def serving(handler, address: str = "127.0.0.1") -> Iterator[str]:
+    """A ThreadingHTTPServer on `address` and a free port for the duration; yields its base URL."""
+    server = ThreadingHTTPServer((address, 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://{address}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,11 @@ search provider (a SearXNG-compatible fake on loopback)."""
 from __future__ import annotations
 
 import gzip
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from tests.conftest import demo_settings, run_crawl
+from tests.conftest import demo_settings, run_crawl, serving
 from tests.fake_searxng import FakeSearxng
 
 
@@ -51,11 +50,8 @@ def documents(demo_web):
             self.end_headers()
             self.wfile.write(body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as url:
+        yield url
 
 
 def page_paths(web, result):

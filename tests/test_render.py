@@ -7,16 +7,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.conftest import ROOT, CrawlResult, run_crawl
+from tests.conftest import ROOT, CrawlResult, run_crawl, serving
 
 SITE = Path(__file__).resolve().parent / "site"
 SLOW_PAGES = 12
@@ -50,27 +49,17 @@ class Handler(SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def serve(address: str):
-    server = ThreadingHTTPServer((address, 0), partial(Handler, directory=str(SITE)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://{address}:{server.server_address[1]}"
-
-
 @pytest.fixture(scope="module")
 def site():
-    server, url = serve("127.0.0.1")
-    yield url
-    server.shutdown()
-    server.server_close()
+    with serving(partial(Handler, directory=str(SITE))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def other_address():
     """The same site on another loopback address: "another network" for the address guard."""
-    server, url = serve("127.0.0.2")
-    yield url
-    server.shutdown()
-    server.server_close()
+    with serving(partial(Handler, directory=str(SITE)), "127.0.0.2") as url:
+        yield url
 
 
 def crawl(site, pages, tmp_path, render="always", **settings):

@@ -15,10 +15,9 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import orjson
@@ -28,6 +27,7 @@ from scrapy.utils.test import get_crawler
 from pipelines.dedupe import DedupePipeline, DuplicateRecord
 from pipelines.jsonl import JsonlWriterPipeline
 from pipelines.state import JobState, stored_crawl_id
+from tests.conftest import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = 300
@@ -77,13 +77,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(_Handler) as url:
+        yield url
 
 
 def crawl_command(site: str, output: Path, jobdir: Path | None) -> list[str]:

@@ -3,17 +3,16 @@ addresses are refused (and recorded) unless ALLOWED_PRIVATE_NETWORKS opens them.
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from tests.conftest import run_crawl
+from tests.conftest import run_crawl, serving
 
 ARGS = {"target": "brewbird.io", "depth": "1", "render": "never"}
 
 
-def serve(address: str, routes: dict[str, tuple[int, dict, bytes]], hits: list[str]):
+def routes_handler(routes: dict[str, tuple[int, dict, bytes]], hits: list[str]):
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -32,29 +31,24 @@ def serve(address: str, routes: dict[str, tuple[int, dict, bytes]], hits: list[s
             if body:
                 self.wfile.write(payload)
 
-    server = ThreadingHTTPServer((address, 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://{address}:{server.server_address[1]}"
+    return Handler
 
 
 @pytest.fixture
 def two_hosts():
     """An "internal" host on 127.0.0.2 and a page on 127.0.0.1 that redirects and links to it."""
     internal_hits: list[str] = []
-    internal, internal_url = serve("127.0.0.2", {"/secret": (200, {}, b"<p>internal</p>")}, internal_hits)
-    page = f"""<html><body><p>BrewBird fans: <a href="{internal_url}/secret">secret</a>
-        <a href="/hop">hop</a></p></body></html>""".encode()
-    public_hits: list[str] = []
-    routes = {
-        "/": (200, {}, page),
-        "/hop": (302, {"Location": f"{internal_url}/secret"}, b""),
-        "/robots.txt": (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow:\n"),
-    }
-    public, public_url = serve("127.0.0.1", routes, public_hits)
-    yield public_url, internal_url, internal_hits
-    for server in (internal, public):
-        server.shutdown()
-        server.server_close()
+    internal = routes_handler({"/secret": (200, {}, b"<p>internal</p>")}, internal_hits)
+    with serving(internal, "127.0.0.2") as internal_url:
+        page = f"""<html><body><p>BrewBird fans: <a href="{internal_url}/secret">secret</a>
+            <a href="/hop">hop</a></p></body></html>""".encode()
+        routes = {
+            "/": (200, {}, page),
+            "/hop": (302, {"Location": f"{internal_url}/secret"}, b""),
+            "/robots.txt": (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow:\n"),
+        }
+        with serving(routes_handler(routes, [])) as public_url:
+            yield public_url, internal_url, internal_hits
 
 
 def test_redirect_hops_and_link_checks_into_another_network_are_refused(two_hosts, tmp_path):
