@@ -357,6 +357,31 @@ class CrawlScopeMiddleware(BaseSpiderMiddleware):
             logger.info("%s: further pages are not scheduled", message)
 
 
+class FollowedUrls:
+    """The URLs this process has already asked to follow, so that the links every page repeats
+    (navigation, sidebars) do not each become a Request that Scrapy's duplicate filter then drops:
+    on a typical site most links of a page lead to pages already scheduled, and building, passing
+    through the spider middlewares and fingerprinting those requests cost more than the page's
+    extraction. The duplicate filter stays the authority (it persists with JOBDIR and is shared
+    through Redis); this is a bounded cache in front of it: past `limit` URLs it starts afresh.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._urls: set[str] = set()
+
+    def add(self, url: str) -> bool:
+        """True when `url` is new (now remembered); False when it was followed before."""
+        if not self.limit:
+            return True
+        if url in self._urls:
+            return False
+        if len(self._urls) >= self.limit:
+            self._urls.clear()
+        self._urls.add(url)
+        return True
+
+
 # --- non-HTML bodies ------------------------------------------------------------------------
 
 # Clearly not HTML: the body is not read. Families by prefix, the rest by exact type.

@@ -204,3 +204,9 @@ SPIDER_MIDDLEWARES = {"backlink_spider.scope.CrawlScopeMiddleware": 800}
 DOWNLOADER_MIDDLEWARES["backlink_spider.scope.RetryAfterMiddleware"] = 560
 # The headers_received handler that stops non-HTML downloads.
 EXTENSIONS["backlink_spider.scope.NonHtmlAbort"] = 510
+
+# --- crawl-process efficiency (see bench/README.md) ---
+# URLs the spider remembers having followed, so that links repeated on every page (navigation,
+# sidebars) are not turned into requests the duplicate filter drops; 0 = always ask the filter.
+# About 150 bytes per URL; past this many the memory starts afresh (the filter still decides).
+FOLLOWED_URLS_MEMORY = 500_000

@@ -3,6 +3,8 @@ each page plants), static and rendered, with the exact records expected."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import demo_settings, run_crawl
@@ -527,6 +529,37 @@ def test_summary_record_and_printed_summary(static_crawl):
     }
     assert "backlinks: 14 from 4 referring domains, 86% followed, 1 to reclaim" in static_crawl.stdout
     assert "mentions: 19; unlinked-mention pages: 3; leads: 3" in static_crawl.stdout
+
+
+def _stat(result, name):
+    found = re.search(rf"'{re.escape(name)}': (\d+)", result.stderr)
+    return int(found.group(1)) if found else 0
+
+
+def test_followed_urls_memory_saves_requests_not_records(demo_web, static_crawl, tmp_path_factory):
+    """The spider's memory of followed URLs only spares the duplicate filter work: with it off
+    (FOLLOWED_URLS_MEMORY=0) or tiny (forgetting all the time) the crawl writes the same records."""
+
+    def identities(result):
+        return {
+            kind: sorted(r["record_id"] for r in result.records(kind))
+            for kind in ("page", "backlink", "mention", "lead", "broken_link")
+        }
+
+    expected = identities(static_crawl)
+    for memory in ("0", "3"):
+        out = tmp_path_factory.mktemp(f"crawl-memory-{memory}")
+        result = run_crawl(
+            {"target": "brewbird.io", "seeds": ",".join(demo_web.seeds), "depth": "2", "render": "never"},
+            out,
+            {**demo_settings(demo_web), "FOLLOWED_URLS_MEMORY": memory},
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert identities(result) == expected
+        if memory == "0":
+            # every repeated link reached the duplicate filter; with the memory almost none did
+            without = _stat(result, "dupefilter/filtered")
+            assert without > 10 * max(1, _stat(static_crawl, "dupefilter/filtered"))
 
 
 def pages_by_path(web, result):

@@ -24,6 +24,7 @@ from scrapy.utils.test import get_crawler
 
 from backlink_spider.scope import (
     CrawlScopeMiddleware,
+    FollowedUrls,
     NonHtmlAbort,
     TrapLimits,
     calendar_far,
@@ -48,6 +49,25 @@ LIMITS = TrapLimits()
 
 
 # --- unit: each rule ---------------------------------------------------------------------------
+
+
+def test_followed_urls_remembers_up_to_its_limit():
+    followed = FollowedUrls(limit=2)
+    assert [followed.add(u) for u in ("http://a/1", "http://a/2", "http://a/1", "http://a/2")] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    # full: it starts afresh (the duplicate filter still drops what it forgot)
+    assert followed.add("http://a/3") is True
+    assert followed.add("http://a/1") is True
+    assert followed.add("http://a/3") is False
+
+
+def test_followed_urls_off():
+    followed = FollowedUrls(limit=0)
+    assert [followed.add("http://a/1"), followed.add("http://a/1")] == [True, True]
 
 
 def test_too_long():

@@ -33,6 +33,7 @@ from backlink_spider.discovery import (
 from backlink_spider.extract.page import OutLink, PageExtraction, PageSnapshot, best_snippet, extract_page
 from backlink_spider.linkcheck import HEAD_REFUSED, CheckResult, LinkCheckBook, TargetIndex, describe_failure
 from backlink_spider.records import Backlink, BrokenLink, Lead, Mention, utc_now
+from backlink_spider.scope import FollowedUrls
 from backlink_spider.spiders.base import PageSpider, is_html
 from backlink_spider.target import host_of, registered_domain
 from backlink_spider.urls import canonical_url, url_key
@@ -62,6 +63,7 @@ class MentionsSpider(PageSpider):
         spider.search = provider_from_settings(settings)
         spider.distributed = bool(settings.get("REDIS_URL"))
         spider._search_seen = set()
+        spider.followed = FollowedUrls(settings.getint("FOLLOWED_URLS_MEMORY"))
         return spider
 
     config: CrawlArguments
@@ -450,4 +452,6 @@ class MentionsSpider(PageSpider):
     def _follow(self, found: PageExtraction, hop: int) -> Iterator[scrapy.Request]:
         for link in found.links:
             if self._followable(link):
-                yield self.crawl_request(canonical_url(link.url), hop + 1)
+                url = canonical_url(link.url)
+                if self.followed.add(url):  # (a URL yielded before would only reach the dupefilter)
+                    yield self.crawl_request(url, hop + 1)
