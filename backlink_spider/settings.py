@@ -210,3 +210,8 @@ EXTENSIONS["backlink_spider.scope.NonHtmlAbort"] = 510
 # sidebars) are not turned into requests the duplicate filter drops; 0 = always ask the filter.
 # About 150 bytes per URL; past this many the memory starts afresh (the filter still decides).
 FOLLOWED_URLS_MEMORY = 500_000
+# Python's garbage collector (backlink_spider/gctuning.py): thresholds for gc.set_threshold (empty =
+# Python's own 700,10,10) and whether the objects built before the crawl starts are frozen.
+GC_THRESHOLDS = [20000, 20, 100]
+GC_FREEZE_AT_START = True
+EXTENSIONS["backlink_spider.gctuning.GarbageCollectorTuning"] = 0

@@ -96,6 +96,14 @@ def test_missing_browser_is_one_line_and_render_never_needs_none(tmp_path):
             {"REDIS_URL": "redis://127.0.0.1:9/0", "CRAWL_ID": ""},
             "REDIS_URL is set: give -s CRAWL_ID=NAME, the same on every process, to name the shared crawl",
         ),
+        (
+            {"GC_THRESHOLDS": "20000,lots"},
+            "GC_THRESHOLDS: give up to three whole numbers >= 0 (like 20000,20,100), not ['20000', 'lots']",
+        ),
+        (
+            {"GC_THRESHOLDS": "-1"},
+            "GC_THRESHOLDS: give up to three whole numbers >= 0 (like 20000,20,100), not ['-1']",
+        ),
     ],
 )
 def test_bad_settings_stop_before_any_work(tmp_path, settings, message):

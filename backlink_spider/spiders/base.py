@@ -19,6 +19,7 @@ from backlink_spider.arguments import ArgumentError
 from backlink_spider.browser import BrowserNotFound, find_browser, launch_options
 from backlink_spider.extract.dom import parse_html
 from backlink_spider.extract.page import PageExtraction, PageSnapshot, extract_page
+from backlink_spider.gctuning import gc_thresholds
 from backlink_spider.linkcheck import describe_failure
 from backlink_spider.netsafety import parse_networks
 from backlink_spider.records import Page, utc_now
@@ -99,6 +100,10 @@ def check_settings(settings) -> None:  # noqa: ANN001
         raise ArgumentError(
             "REDIS_URL is set: give -s CRAWL_ID=NAME, the same on every process, to name the shared crawl"
         )
+    try:
+        gc_thresholds(settings)
+    except ValueError as exc:
+        raise ArgumentError(str(exc)) from None
 
 
 def _signal_headers(response: Response) -> dict[str, str]:
