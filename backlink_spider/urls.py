@@ -167,11 +167,40 @@ def unwrap_redirect(url: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=64)
+def _origin(base: str) -> str | None:
+    """`scheme://netloc` of an http(s) base URL, as urljoin writes it; None for anything else."""
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def absolute_url(href: str, base: str) -> str | None:
     """Resolve an href against a base URL; None for non-http(s) links (mailto:, javascript:, ...)."""
     href = href.strip()
     if not href:
         return None
+    # Most links are root-relative (`/p/2?x=1`): urljoin would only prefix the base's origin, so
+    # do just that (a page has dozens of them). Not when urljoin changes the href itself: dot
+    # segments, `;` params, control characters, an empty query or fragment.
+    if (
+        href[0] == "/"
+        and href[1:2] not in ("/", "\\")
+        and "/." not in href
+        and ";" not in href
+        and href.isascii()
+        and href.isprintable()
+        and " " not in href
+        and "?#" not in href
+        and not href.endswith(("?", "#"))
+    ):
+        origin = _origin(base)
+        if origin is not None:
+            return origin + href
     try:
         # safe_url_string (percent-encoding of spaces and non-ASCII) only when needed: it is costly
         url = urljoin(base, href if href.isascii() and " " not in href else safe_url_string(href))

@@ -1,4 +1,8 @@
+from urllib.parse import urljoin
+
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from backlink_spider.urls import absolute_url, canonical_url, unwrap_redirect, url_key
 
@@ -59,3 +63,20 @@ def test_absolute_url_keeps_only_http_links():
     assert absolute_url("mailto:x@acme.com", "https://a.example/") is None
     assert absolute_url("javascript:void(0)", "https://a.example/") is None
     assert absolute_url("   ", "https://a.example/") is None
+
+
+_HREF_CHARS = "/?#.;=&%:@\\ \t\nab0é"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    href=st.text(alphabet=_HREF_CHARS, max_size=20).map(lambda s: "/" + s),
+    base=st.sampled_from(
+        ["http://site.example/a/b?x=1", "https://Site.example:8443/", "http://u:p@h.example/x;y", "http://h"]
+    ),
+)
+def test_root_relative_links_resolve_exactly_as_urljoin(href, base):
+    """absolute_url's shortcut for `/path` links gives what urljoin (the general path) gives."""
+    stripped = href.strip()
+    assume(stripped and stripped.isascii() and " " not in stripped)  # else safe_url_string first
+    assert absolute_url(href, base) == urljoin(base, stripped)

@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from backlink_spider.extract.dom import WalkedPage
+from backlink_spider.extract.dom import WalkedPage, xpath
 from backlink_spider.extract.signals import jsonld_objects
 
 # not after "@": `@marco@brew.social` is a fediverse handle, not an address
@@ -110,16 +110,17 @@ def find_author(root: etree._Element | None) -> str | None:
         return None
     candidates: list[str] = []
     candidates += [
-        str(v) for v in root.xpath("//meta[@name='author' or @property='article:author']/@content")
+        str(v) for v in xpath(root, "//meta[@name='author' or @property='article:author']/@content")
     ]
     candidates += _jsonld_authors(root)
-    for el in root.xpath("//*[@itemprop='author']"):
-        name = el.xpath(".//*[@itemprop='name']")
+    for el in xpath(root, "//*[@itemprop='author']"):
+        name = xpath(el, ".//*[@itemprop='name']")
         candidates.append((name[0] if name else el).text_content())
-    candidates += [a.text_content() for a in root.xpath("//a[contains(concat(' ', @rel, ' '), ' author ')]")]
-    for el in root.xpath(
+    candidates += [a.text_content() for a in xpath(root, "//a[contains(concat(' ', @rel, ' '), ' author ')]")]
+    for el in xpath(
+        root,
         "//*[contains(concat(' ', @class, ' '), ' byline ') or contains(concat(' ', @class, ' '), ' author ')"
-        " or contains(@class, 'author-name') or contains(@class, 'entry-author')]"
+        " or contains(@class, 'author-name') or contains(@class, 'entry-author')]",
     ):
         text = " ".join(el.text_content().split())
         match = _BYLINE.match(text)
@@ -167,7 +168,7 @@ def find_contacts(
     contacts = Contacts(author=find_author(root))
     emails: dict[str, None] = {}
     if root is not None:
-        for href in root.xpath("//a[starts-with(translate(@href, 'MAILTO', 'mailto'), 'mailto:')]/@href"):
+        for href in xpath(root, "//a[starts-with(translate(@href, 'MAILTO', 'mailto'), 'mailto:')]/@href"):
             address = unquote(str(href)[7:].split("?", 1)[0]).strip().lower()
             if _EMAIL.fullmatch(address):
                 emails.setdefault(address, None)

@@ -10,6 +10,7 @@ where the HTML came from beyond the `rendered` flag.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -181,6 +182,19 @@ class WalkedPage:
 
 # huge_tree: without it libxml2 silently drops everything nested deeper than 256 levels.
 _PARSER = lxml.html.HTMLParser(huge_tree=True)
+
+
+@functools.cache
+def _compiled(expression: str) -> etree.XPath:
+    return etree.XPath(expression)
+
+
+def xpath(node: etree._Element, expression: str) -> list:
+    """`node.xpath(expression)` with the expression compiled once per process (compiling it
+    cost more than evaluating it on a typical page)."""
+    return _compiled(expression)(node)
+
+
 # End tags of the document: browsers ignore them and keep reading; libxml2 drops what follows.
 _DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.I)
 
@@ -259,7 +273,7 @@ def parse_html(html: str) -> etree._Element | None:
     # the re-parse then finds what the first found, at the cost of a second parse.)
     if root is not None:
         written = html.count("<a ")
-        if written and len(root.xpath("//a")) < written * 0.9 - 1:
+        if written and len(xpath(root, "//a")) < written * 0.9 - 1:
             flattened = _parse(flatten_deep_nesting(html))
             if flattened is not None:
                 root = flattened

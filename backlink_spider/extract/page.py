@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backlink_spider.extract.contacts import Contacts, find_contacts
-from backlink_spider.extract.dom import LinkElement, WalkedPage, block_of, parse_html, walk
+from backlink_spider.extract.dom import LinkElement, WalkedPage, block_of, parse_html, walk, xpath
 from backlink_spider.extract.signals import classify_source, head_signals, robots_flags
 from backlink_spider.matching import BrandMatcher
 from backlink_spider.target import Target, host_of, registered_domain
@@ -107,7 +107,7 @@ class PageExtraction:
 
 def _base_url(root, url: str) -> str:  # noqa: ANN001
     if root is not None:
-        base = root.xpath("//base/@href")
+        base = xpath(root, "//base/@href")
         if base:
             resolved = absolute_url(str(base[0]), url)
             if resolved:

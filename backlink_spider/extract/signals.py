@@ -12,6 +12,8 @@ from urllib.parse import urljoin, urlsplit
 import orjson
 from lxml import etree
 
+from backlink_spider.extract.dom import xpath
+
 SOURCE_TYPES = (
     "forum_thread",
     "blog_post",
@@ -37,8 +39,8 @@ class HeadSignals:
     og_type: str | None = None
 
 
-def _first(root: etree._Element, xpath: str) -> str | None:
-    found = root.xpath(xpath)
+def _first(root: etree._Element, expression: str) -> str | None:
+    found = xpath(root, expression)
     if not found:
         return None
     value = found[0] if isinstance(found[0], str) else found[0].text_content()
@@ -61,9 +63,10 @@ def head_signals(root: etree._Element | None, base_url: str) -> HeadSignals:
         signals.canonical_url = urljoin(base_url, canonical)
     robots = [
         " ".join(v.split()).lower()
-        for v in root.xpath(
+        for v in xpath(
+            root,
             "//meta[translate(@name,'ROBTSGOLE','robtsgole')='robots' or "
-            "translate(@name,'ROBTSGOLE','robtsgole')='googlebot']/@content"
+            "translate(@name,'ROBTSGOLE','robtsgole')='googlebot']/@content",
         )
     ]
     signals.meta_robots = ", ".join(r for r in robots if r) or None
@@ -80,7 +83,7 @@ def head_signals(root: etree._Element | None, base_url: str) -> HeadSignals:
 def jsonld_objects(root: etree._Element, skip: tuple[str, ...] = ()) -> Iterator[dict]:
     """Every JSON-LD object of the page, outermost first (the values of `skip` keys not entered).
     Malformed JSON-LD is passed over."""
-    for script in root.xpath("//script[@type='application/ld+json']"):
+    for script in xpath(root, "//script[@type='application/ld+json']"):
         try:
             data = orjson.loads((script.text or "").strip() or "null")
         except orjson.JSONDecodeError:
@@ -98,7 +101,7 @@ def jsonld_objects(root: etree._Element, skip: tuple[str, ...] = ()) -> Iterator
 def schema_types(root: etree._Element) -> list[str]:
     """schema.org types the page declares, from microdata `itemtype` and JSON-LD `@type`."""
     found: list[str] = []
-    for itemtype in root.xpath("//@itemtype"):
+    for itemtype in xpath(root, "//@itemtype"):
         for url in str(itemtype).split():
             found.append(url.rstrip("/").rsplit("/", 1)[-1])
     for node in jsonld_objects(root):
@@ -183,6 +186,8 @@ _FORUM_MARKUP = (
         "markup:xenforo",
     ),
 )
+# One pass over the page instead of one per forum engine (most pages are not forum threads).
+_ANY_FORUM_MARKUP = "(" + " | ".join(expression for expression, _ in _FORUM_MARKUP) + ")[1]"
 # Platforms known by their host: (host suffix, path pattern, source type).
 _PLATFORMS = (
     ("medium.com", re.compile(r"^/"), "blog_post"),
@@ -269,16 +274,16 @@ def classify_source(
                 evidence.append(why)
                 platform = candidate
                 break
-    if root is not None and kind is None:
-        for xpath, why in _FORUM_MARKUP:
-            if root.xpath(xpath):
+    if root is not None and kind is None and xpath(root, _ANY_FORUM_MARKUP):
+        for expression, why in _FORUM_MARKUP:
+            if xpath(root, expression):
                 decide("forum_thread", why)
                 break
     # a comment section matters for blogs only (blog_post vs blog_comment, or a blog platform)
     has_comments = False
     if root is not None and (kind == "blog_post" or (kind is None and platform is not None)):
-        for xpath, why in _MARKUP:
-            if root.xpath(xpath):
+        for expression, why in _MARKUP:
+            if xpath(root, expression):
                 evidence.append(why)
                 has_comments = True
                 break
@@ -290,7 +295,7 @@ def classify_source(
             url_kind = candidate
             break
     if kind is None and platform is not None:
-        has_article = root is not None and bool(root.xpath("//article"))
+        has_article = root is not None and bool(xpath(root, "//article"))
         if (
             platform == "wiki"  # every page of a wiki engine is a wiki page
             or has_comments
