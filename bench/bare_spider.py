@@ -9,6 +9,10 @@ cookies off, same retry/timeout settings, link depth limited by Scrapy's DEPTH_L
 are fetched). bench/run.py runs it from a scratch directory so that the project's settings
 (pipelines, the private-address guard) are *not* loaded: this is plain Scrapy.
 
+`-a remember=true` makes it skip links to URLs it has already yielded, as the `mentions` spider does
+(its FOLLOWED_URLS_MEMORY): plain Scrapy hands every link to the duplicate filter. bench/run.py
+runs this variant as `bare:memo`, for comparison only (the bar is against plain `bare`).
+
 `-a stats_out=FILE` writes the crawl stats as JSON when the spider closes (so the benchmark does
 not need to parse the log).
 """
@@ -35,9 +39,12 @@ class BareSpider(scrapy.Spider):
         "RETRY_TIMES": 2,
     }
 
-    def __init__(self, start: str, stats_out: str | None = None, **kwargs: object) -> None:
+    def __init__(
+        self, start: str, stats_out: str | None = None, remember: str | None = None, **kwargs: object
+    ) -> None:
         super().__init__(**kwargs)
         self.start_url = start
+        self.followed: set[str] | None = set() if remember in ("true", "1", "yes") else None
         self.netloc = urlsplit(start).netloc
         self.stats_out = stats_out
 
@@ -51,6 +58,10 @@ class BareSpider(scrapy.Spider):
             url = response.urljoin(href)
             parts = urlsplit(url)
             if parts.scheme in ("http", "https") and parts.netloc == self.netloc:
+                if self.followed is not None:
+                    if url in self.followed:
+                        continue
+                    self.followed.add(url)
                 yield response.follow(url, callback=self.parse)
 
     def closed(self, reason: str) -> None:

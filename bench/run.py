@@ -46,7 +46,13 @@ BARE_SPIDER = ROOT / "bench" / "bare_spider.py"
 MB = 1024 * 1024
 
 PRESETS = {
-    "static": {"pages": 20000, "js_fraction": 0.0, "modes": ["never", "never:nocheck"], "bare": True},
+    "static": {
+        "pages": 20000,
+        "js_fraction": 0.0,
+        "modes": ["never", "never:nocheck"],
+        "bare": True,
+        "bare_memo": True,
+    },
     "render": {"pages": 1000, "js_fraction": 0.2, "modes": ["never", "always", "auto"], "bare": False},
     "memory": {"pages": 3000, "js_fraction": 0.2, "modes": ["always"], "bare": False},
 }
@@ -265,6 +271,8 @@ def run_crawl(
             "-a",
             f"stats_out={stats_file}",
         ]
+        if mode == "memo":
+            command += ["-a", "remember=true"]
         settings["DEPTH_LIMIT"] = str(depth)
         cwd = outdir  # no scrapy.cfg above it: plain Scrapy, not the project's settings
         env.pop("SCRAPY_SETTINGS_MODULE", None)
@@ -533,6 +541,12 @@ def checks(results: list[CrawlResult], corpus: Corpus, preset: str | None) -> li
                 f"ratio {never.name} pages/s ÷ bare pages/s = {never.pages_per_s:.1f} / {bare.pages_per_s:.1f} "
                 f"= {ratio:.2f} (bar ≥ 0.8: {'met' if ratio >= 0.8 else 'NOT met'})"
             )
+        memo = by.get("bare:memo")
+        if memo and memo.pages_per_s:
+            out.append(
+                f"for comparison (not the bar): {never.name} pages/s ÷ bare:memo pages/s = "
+                f"{never.pages_per_s:.1f} / {memo.pages_per_s:.1f} = {never.pages_per_s / memo.pages_per_s:.2f}"
+            )
         out.append(
             f"peak RSS of the {never.name} crawl: {never.peak_rss_python_mb:.0f} MB "
             f"(bar < 400 MB: {'met' if never.peak_rss_python_mb < 400 else 'NOT met'})"
@@ -602,6 +616,12 @@ def main(argv: list[str] | None = None) -> int:
         "the suffix :nocheck runs with -a check_links=false (e.g. never:nocheck)",
     )
     parser.add_argument("--bare", action="store_true", default=None, help="also run the bare Scrapy spider")
+    parser.add_argument(
+        "--bare-memo",
+        action="store_true",
+        default=None,
+        help="also run the bare spider remembering the URLs it followed (bare:memo; for comparison)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--depth", type=int, help="link hops (default: max(20, the site's BFS depth + 3))")
     parser.add_argument("--browser", default=shutil.which("chromium") or "/usr/bin/chromium")
@@ -618,6 +638,7 @@ def main(argv: list[str] | None = None) -> int:
     js_fraction = ns.js_fraction if ns.js_fraction is not None else preset["js_fraction"]
     modes = [m for m in ns.modes.split(",") if m] if ns.modes is not None else preset["modes"]
     bare = ns.bare if ns.bare is not None else preset["bare"]
+    bare_memo = ns.bare_memo if ns.bare_memo is not None else preset.get("bare_memo", False)
     for mode in modes:
         if mode.partition(":")[0] not in ("never", "always", "auto") or mode.partition(":")[2] not in (
             "",
@@ -647,7 +668,11 @@ def main(argv: list[str] | None = None) -> int:
     base = corpus.start()
     print(f"corpus: {base}/ {json.dumps(info)}; crawl depth {depth}", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    crawls = ([("bare", "bare", None)] if bare else []) + [(m, "mentions", m) for m in modes]
+    crawls = (
+        ([("bare", "bare", None)] if bare else [])
+        + ([("bare:memo", "bare", "memo")] if bare_memo else [])
+        + [(m, "mentions", m) for m in modes]
+    )
     results: list[CrawlResult] = []
     try:
         for name, kind, mode in crawls:
