@@ -381,6 +381,12 @@ class FollowedUrls:
         self._urls.add(url)
         return True
 
+    def forget(self, url: str) -> None:
+        """A request for `url` was dropped before the duplicate filter saw it (by the scope
+        middleware): another link to it must reach the middleware again (its query-growth guard
+        depends on the path the link came by)."""
+        self._urls.discard(url)
+
 
 # --- non-HTML bodies ------------------------------------------------------------------------
 

@@ -384,6 +384,13 @@ def _html(links: list[str], text: str = "") -> bytes:
     return page.encode()
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) overflows when the crawler opens its connections at once: a
+    # dropped SYN is retried a second later, and that late request would look like one sent
+    # during a Retry-After hold.
+    request_queue_size = 128
+
+
 class TrapSite:
     """A loopback site full of spider traps; `hits` lists (path, monotonic time) per request,
     `video_sent` the bytes of /video.mp4 written before the client went away."""
@@ -407,7 +414,7 @@ class TrapSite:
                     site.hits.append((self.path, time.monotonic()))
                 site.handle(self)
 
-        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.server = _Server((host, 0), Handler)
         self.server.daemon_threads = True
         self.base = f"http://{host}:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -448,8 +455,12 @@ class TrapSite:
                 "/dup",
                 "/video.mp4",
                 "/rate-limited",
+                "/slow/1",
             ]
             return self.send(h, 200, _html(links, "home"))
+        if m := re.fullmatch(r"/slow/(\d)", path):  # reaches the list the growth guard cut, later
+            n = int(m.group(1))
+            return self.send(h, 200, _html([f"/slow/{n + 1}" if n < 6 else "/list?p=1&q=2&r=3&s=4&t=5"]))
         if m := re.fullmatch(r"/calendar/(\d+)/(\d+)/", path):
             year, month = int(m.group(1)), int(m.group(2))
             prev, nxt = _month(year, month, -1), _month(year, month, 1)
@@ -463,7 +474,7 @@ class TrapSite:
             query = urlsplit(h.path).query
             names = "pqrstuvwxyz"
             n = query.count("=")
-            return self.send(h, 200, _html([f"/list?{query}&{names[n]}={n + 1}"]))
+            return self.send(h, 200, _html([f"/list?{query}&{names[n]}={n + 1}"] if n < 5 else []))
         if path == "/video.mp4":
             return self.stream_video(h)
         if path == "/rate-limited":
@@ -565,6 +576,9 @@ def test_traps_stop_the_crawl_in_bounded_time(trap_crawl):
             "/list?p=1&q=2",
             "/list?p=1&q=2&r=3",
             "/list?p=1&q=2&r=3&s=4",  # three growth steps; the fourth is not followed
+            *[f"/slow/{n}" for n in range(1, 7)],
+            # ... from its growing list, but it is when a page elsewhere links to it
+            "/list?p=1&q=2&r=3&s=4&t=5",
             "/dup/",  # and not /dup
             "/video.mp4",
             "/rate-limited",

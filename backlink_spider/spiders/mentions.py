@@ -342,6 +342,7 @@ class MentionsSpider(PageSpider):
         """Called by CrawlScopeMiddleware for a page it will not fetch (trap, cap): links to it
         that waited for its page fetch are checked the ordinary way instead."""
         key = canonical_url(request.meta.get("source_url", request.url))
+        self.followed.forget(key)
         if self.config.check_links and key in self.checks.waiting_sources:
             if self.checks.should_schedule(key, host_of(key)):
                 return self._check_request(key)
