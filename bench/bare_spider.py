@@ -54,6 +54,9 @@ class BareSpider(scrapy.Spider):
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         if not hasattr(response, "css"):
             return
+        limit = self.settings.getint("DEPTH_LIMIT")
+        if self.followed is not None and limit and response.meta.get("depth", 0) >= limit:
+            return  # DepthMiddleware would drop them all; remembered, their pages would be lost
         for href in response.css("a::attr(href)").getall():
             url = response.urljoin(href)
             parts = urlsplit(url)
