@@ -3,10 +3,10 @@
 A crawl allocates millions of short-lived container objects (requests, responses, parsed trees,
 Twisted deferreds, asyncio tasks). With Python's default thresholds (700, 10, 10) the collector
 runs every 700 net allocations and regularly rescans every long-lived object (the frontier, the
-duplicate filter's fingerprints, the link-check book): on the 20,000-page benchmark that was 15%
-of the crawl process's CPU (bench/README.md). Reference counting frees nearly everything anyway;
-the collector is only needed for cycles, and these thresholds still run it every few thousand
-allocations.
+duplicate filter's fingerprints, the link-check book): these settings took 12% off the crawl
+process's CPU on the 5,000-page benchmark (bench/README.md). Reference counting frees nearly
+everything anyway; the collector is only needed for cycles, and these thresholds still run it
+every 20,000 allocations.
 
 When the engine starts, the objects that exist then (modules, settings, components: all
 long-lived) are moved out of the collector's sight with `gc.freeze()`, and the thresholds are set.

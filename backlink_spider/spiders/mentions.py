@@ -340,7 +340,8 @@ class MentionsSpider(PageSpider):
 
     def scope_dropped(self, request: scrapy.Request, reason: str) -> scrapy.Request | None:
         """Called by CrawlScopeMiddleware for a page it will not fetch (trap, cap): links to it
-        that waited for its page fetch are checked the ordinary way instead."""
+        that waited for its page fetch are checked the ordinary way instead, and the URL is
+        forgotten by `followed` so that a link to it from elsewhere is put to the middleware."""
         key = canonical_url(request.meta.get("source_url", request.url))
         self.followed.forget(key)
         if self.config.check_links and key in self.checks.waiting_sources:
