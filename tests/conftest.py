@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -51,6 +52,11 @@ class CrawlResult:
 
     def records(self, record_type: str) -> list[dict]:
         return list(read_records(self.output_dir, record_type))
+
+    def stat(self, name: str) -> int | None:
+        """A number from the Scrapy stats dump in the crawl's log; None when the stat is absent."""
+        match = re.search(rf"'{re.escape(name)}': (\d+)", self.stderr)
+        return int(match.group(1)) if match else None
 
 
 def demo_settings(web: DemoWeb) -> dict[str, str]:

@@ -3,8 +3,6 @@ each page plants), static and rendered, with the exact records expected."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from tests.conftest import demo_settings, run_crawl
@@ -275,12 +273,12 @@ def mention_rows(web, records):
     return pages
 
 
-def crawl(demo_web, tmp_path_factory, render):
+def crawl(demo_web, tmp_path_factory, render, **settings):
     out = tmp_path_factory.mktemp(f"crawl-{render}")
     result = run_crawl(
         {"target": "brewbird.io", "seeds": ",".join(demo_web.seeds), "depth": "2", "render": render},
         out,
-        demo_settings(demo_web),
+        {**demo_settings(demo_web), **settings},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result
@@ -531,11 +529,6 @@ def test_summary_record_and_printed_summary(static_crawl):
     assert "mentions: 19; unlinked-mention pages: 3; leads: 3" in static_crawl.stdout
 
 
-def _stat(result, name):
-    found = re.search(rf"'{re.escape(name)}': (\d+)", result.stderr)
-    return int(found.group(1)) if found else 0
-
-
 def test_followed_urls_memory_saves_requests_not_records(demo_web, static_crawl, tmp_path_factory):
     """The spider's memory of followed URLs only spares the duplicate filter work: with it off
     (FOLLOWED_URLS_MEMORY=0) or tiny (forgetting all the time) the crawl writes the same records."""
@@ -548,18 +541,12 @@ def test_followed_urls_memory_saves_requests_not_records(demo_web, static_crawl,
 
     expected = identities(static_crawl)
     for memory in ("0", "3"):
-        out = tmp_path_factory.mktemp(f"crawl-memory-{memory}")
-        result = run_crawl(
-            {"target": "brewbird.io", "seeds": ",".join(demo_web.seeds), "depth": "2", "render": "never"},
-            out,
-            {**demo_settings(demo_web), "FOLLOWED_URLS_MEMORY": memory},
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
+        result = crawl(demo_web, tmp_path_factory, "never", FOLLOWED_URLS_MEMORY=memory)
         assert identities(result) == expected
         if memory == "0":
             # every repeated link reached the duplicate filter; with the memory almost none did
-            without = _stat(result, "dupefilter/filtered")
-            assert without > 10 * max(1, _stat(static_crawl, "dupefilter/filtered"))
+            without = result.stat("dupefilter/filtered") or 0
+            assert without > 10 * max(1, static_crawl.stat("dupefilter/filtered") or 0)
 
 
 def pages_by_path(web, result):

@@ -537,11 +537,6 @@ def crawl(tmp_path, seeds: str, settings: dict[str, str] | None = None, **args: 
     return result, elapsed
 
 
-def stat(result, name: str) -> int | None:
-    match = re.search(rf"'{re.escape(name)}': (\d+)", result.stderr)
-    return int(match.group(1)) if match else None
-
-
 def page_paths(result, base: str) -> list[str]:
     return sorted(r["url"][len(base) :] for r in result.records("page") if r["url"].startswith(base))
 
@@ -590,13 +585,13 @@ def test_traps_stop_the_crawl_in_bounded_time(trap_crawl):
     # what the server saw: every page once (the 429 twice), and never a dropped URL
     hits = site.paths()
     assert sorted(p for p in hits if p != "/robots.txt") == sorted(others + calendar + ["/rate-limited"])
-    assert stat(result, "scope/dropped/trap/repeated_segments") == 1
-    assert stat(result, "scope/dropped/trap/path_depth") == 1
-    assert stat(result, "scope/dropped/trap/query_growth") == 1
-    assert stat(result, "scope/dropped/trap/url_length") == 1
-    assert stat(result, "scope/dropped/trap/query_params") == 1
-    assert stat(result, "scope/dropped/trailing_slash_duplicate") == 1
-    assert stat(result, "scope/dropped/trap/calendar_pages") >= 1
+    assert result.stat("scope/dropped/trap/repeated_segments") == 1
+    assert result.stat("scope/dropped/trap/path_depth") == 1
+    assert result.stat("scope/dropped/trap/query_growth") == 1
+    assert result.stat("scope/dropped/trap/url_length") == 1
+    assert result.stat("scope/dropped/trap/query_params") == 1
+    assert result.stat("scope/dropped/trailing_slash_duplicate") == 1
+    assert result.stat("scope/dropped/trap/calendar_pages") >= 1
 
 
 def test_non_html_body_is_not_downloaded(trap_crawl):
@@ -604,7 +599,7 @@ def test_non_html_body_is_not_downloaded(trap_crawl):
     (video,) = [r for r in result.records("page") if r["url"].endswith("/video.mp4")]
     assert video["error"] == "not HTML: video/mp4"
     assert video["status"] == 200
-    assert stat(result, "scope/non_html_aborted") == 1
+    assert result.stat("scope/non_html_aborted") == 1
     # kernel socket buffers only: far below DOWNLOAD_MAXSIZE (10 MiB) and the 200 MB on offer
     assert site.video_sent and site.video_sent[0] <= 2 * 1024 * 1024, site.video_sent
 
@@ -616,7 +611,7 @@ def test_retry_after_is_honoured(trap_crawl):
     times = [t for path, t in site.hits if path == "/rate-limited"]
     assert len(times) == 2
     assert times[1] - times[0] >= 2.0
-    assert stat(result, "politeness/retry_after") == 1
+    assert result.stat("politeness/retry_after") == 1
     # the whole site waited: nothing but what was already on its way, and the crawl went on after
     assert [p for p, t in site.hits if times[0] + 0.5 < t < times[0] + 1.95] == []
     assert [p for p, t in site.hits if t > times[1]]
@@ -655,7 +650,7 @@ def test_calendar_years_bound_the_calendar(tmp_path):
     assert elapsed < 30
     assert set(page_paths(result, site.base)) == _calendar_months(THIS_YEAR - 2, THIS_YEAR + 2)
     assert len(result.records("page")) == 60
-    assert stat(result, "scope/dropped/trap/calendar") == 2  # (Y-3)/12 and (Y+3)/01
+    assert result.stat("scope/dropped/trap/calendar") == 2  # (Y-3)/12 and (Y+3)/01
 
 
 @pytest.mark.parametrize("how", ["setting", "argument"])
@@ -667,7 +662,7 @@ def test_max_pages(tmp_path, how):
             result, _ = crawl(tmp_path, site.base + "/pages/", max_pages="5")
     assert len(result.records("page")) == 5
     assert len(set(site.paths()) - {"/robots.txt"}) == 5
-    assert stat(result, "scope/dropped/max_pages") >= 1
+    assert result.stat("scope/dropped/max_pages") >= 1
     assert "MAX_PAGES (5) reached" in result.stderr
 
 
@@ -687,7 +682,7 @@ def test_retry_after_too_long_gives_up(tmp_path):
     assert [p for p in site.paths() if p != "/robots.txt"] == ["/rate-limited"]
     (page,) = result.records("page")
     assert page["status"] == 429
-    assert stat(result, "politeness/retry_after_too_long") == 1
+    assert result.stat("politeness/retry_after_too_long") == 1
 
 
 def test_retry_after_date_parsing_relative_to_now():
