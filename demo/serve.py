@@ -126,7 +126,11 @@ def _resolve_dir(path: str | os.PathLike | None) -> Path | None:
     raise FileNotFoundError(f"overlay directory not found: {path}")
 
 
-class _Server(ThreadingHTTPServer):
+class LoopbackHTTPServer(ThreadingHTTPServer):
+    """The HTTP server of the demo sites and of the tests' loopback sites. A crawler opens many
+    connections at once: with the default listen backlog (5) dropped SYNs are retried a second
+    later, which slows crawls and makes a late request look like one sent at the wrong time."""
+
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
@@ -154,7 +158,7 @@ class DemoWeb:
         self.overlay = _resolve_dir(overlay)
         self.verbose = verbose
         self.sites_dir = Path(sites_dir).resolve() if sites_dir else SITES_DIR
-        self._servers: dict[str, _Server] = {}
+        self._servers: dict[str, LoopbackHTTPServer] = {}
         self._threads: list[threading.Thread] = []
         self.urls: dict[str, str] = {}
         self._routes_cache: dict[str, dict] = {}
@@ -192,7 +196,7 @@ class DemoWeb:
             for name, host in SITES.items():
                 handler = self._make_handler(name)
                 try:
-                    server = _Server((host, self.port), handler)
+                    server = LoopbackHTTPServer((host, self.port), handler)
                 except OSError as exc:
                     raise DemoWebError(
                         exc.errno, f"cannot bind site {name!r} to {host}:{self.port}: {exc.strerror or exc}"

@@ -10,22 +10,20 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from backlink_spider.output import read_records
-from demo.serve import DemoWeb
+from demo.serve import DemoWeb, LoopbackHTTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
 def serving(handler, address: str = "127.0.0.1") -> Iterator[str]:
-    """A ThreadingHTTPServer on `address` and a free port for the duration; yields its base URL."""
-    server = ThreadingHTTPServer((address, 0), handler)
-    server.daemon_threads = True
+    """A LoopbackHTTPServer on `address` and a free port for the duration; yields its base URL."""
+    server = LoopbackHTTPServer((address, 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://{address}:{server.server_address[1]}"

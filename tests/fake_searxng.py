@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from demo.serve import LoopbackHTTPServer
 
 HTML_PAGE = b"""<!DOCTYPE html>
 <html lang="en"><head><title>SearXNG</title></head>
@@ -47,8 +49,7 @@ class FakeSearxng:
         self.json_enabled = json_enabled
         self.requests: list[dict[str, str]] = []  # every request's query parameters, in order
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = LoopbackHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread: threading.Thread | None = None
 
     @property

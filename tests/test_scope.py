@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 import pytest
@@ -42,6 +42,7 @@ from backlink_spider.scope import (
     trailing_slash_key,
     url_trap,
 )
+from demo.serve import LoopbackHTTPServer
 from tests.conftest import run_crawl
 
 THIS_YEAR = datetime.now(UTC).year
@@ -384,13 +385,6 @@ def _html(links: list[str], text: str = "") -> bytes:
     return page.encode()
 
 
-class _Server(ThreadingHTTPServer):
-    # The default listen backlog (5) overflows when the crawler opens its connections at once: a
-    # dropped SYN is retried a second later, and that late request would look like one sent
-    # during a Retry-After hold.
-    request_queue_size = 128
-
-
 class TrapSite:
     """A loopback site full of spider traps; `hits` lists (path, monotonic time) per request,
     `video_sent` the bytes of /video.mp4 written before the client went away."""
@@ -414,8 +408,7 @@ class TrapSite:
                     site.hits.append((self.path, time.monotonic()))
                 site.handle(self)
 
-        self.server = _Server((host, 0), Handler)
-        self.server.daemon_threads = True
+        self.server = LoopbackHTTPServer((host, 0), Handler)
         self.base = f"http://{host}:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
