@@ -72,6 +72,60 @@ SEARCH_MAX_QUERIES = 6
 SEARCH_PAGES = 1
 SEARCH_MAX_RESULTS = 200
 
+# --- discovery sources (backlink_spider/sources/) ---------------------------------------------
+# Open-web sources asked where the target is linked and named when a crawl runs (`-a sources=...`
+# picks them, `-a sources=none` turns them off). Every candidate page is crawled and judged by the
+# page itself, like a seed. Keyed sources join the default list only when their key is set.
+DISCOVERY_SOURCES = ["wikipedia", "hackernews", "stackexchange", "gdelt", "lemmy"]
+# Per source and crawl: at most this many API requests, and this many candidate pages kept.
+DISCOVERY_MAX_REQUESTS = 40
+DISCOVERY_MAX_CANDIDATES = 300
+# A throttled source (HTTP 429, Retry-After, a backoff field) is waited for up to this long (s).
+DISCOVERY_MAX_WAIT = 120
+
+# Wikipedia and any MediaWiki: `exturlusage` (pages linking to the domain) and `search` (pages
+# naming the brand). Wikis: language codes of Wikipedia (en, de, ...) or api.php URLs of any wiki.
+MEDIAWIKI_WIKIS = ["en"]
+# {wiki} is replaced by each language code.
+MEDIAWIKI_API_URL = "https://{wiki}.wikipedia.org/w/api.php"
+# Wikimedia's API etiquette: requests one after another, a descriptive User-Agent with contact.
+MEDIAWIKI_MIN_INTERVAL = 1.0
+
+# Hacker News through the Algolia HN Search API (keyless; 10,000 requests an hour per IP).
+HACKERNEWS_API_URL = "https://hn.algolia.com/api/v1"
+# Where a story's discussion lives ({id} = objectID): crawled as a candidate too.
+HACKERNEWS_ITEM_URL = "https://news.ycombinator.com/item?id={id}"
+HACKERNEWS_MIN_INTERVAL = 0.5
+
+# Stack Exchange API 2.3 (300 requests a day per IP without a key; a free key raises it to 10,000).
+STACKEXCHANGE_API_URL = "https://api.stackexchange.com/2.3"
+STACKEXCHANGE_SITES = ["stackoverflow", "superuser", "serverfault", "webapps", "webmasters"]
+STACKEXCHANGE_KEY = ""
+STACKEXCHANGE_MIN_INTERVAL = 1.0
+
+# GDELT DOC 2.0 API: news articles of the last three months (one request every 5 seconds).
+GDELT_API_URL = "https://api.gdeltproject.org/api/v2/doc/doc"
+GDELT_TIMESPAN = "3months"
+GDELT_MIN_INTERVAL = 5.0
+
+# Lemmy instances searched through /api/v3/search (each instance has its own limits).
+LEMMY_INSTANCES = ["https://lemmy.world", "https://lemmy.ml"]
+LEMMY_MIN_INTERVAL = 1.0
+
+# Keyed sources: each runs when its key is set (and it is in -a sources or DISCOVERY_SOURCES).
+# Brave Search API (X-Subscription-Token; the free plan allows 1 request a second).
+BRAVE_API_URL = "https://api.search.brave.com/res/v1/web/search"
+BRAVE_API_KEY = ""
+BRAVE_MIN_INTERVAL = 1.0
+# Marginalia Search API (key "public" is shared and often throttled; ask for your own).
+MARGINALIA_API_URL = "https://api.marginalia.nu"
+MARGINALIA_API_KEY = ""
+MARGINALIA_MIN_INTERVAL = 1.0
+# Mojeek Search API.
+MOJEEK_API_URL = "https://api.mojeek.com/search"
+MOJEEK_API_KEY = ""
+MOJEEK_MIN_INTERVAL = 1.0
+
 # --- link checking (-a check_links=false turns it off) -------------------------------------------
 # Outbound links of crawled pages are checked once per crawl (HEAD, then GET if HEAD is refused).
 LINK_CHECK_MAX = 5_000

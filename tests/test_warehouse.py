@@ -188,6 +188,14 @@ def write_crawl(output_dir: Path, crawl_id: str, records: list[Record], rotate: 
     asyncio.run(pipeline.close_spider())
 
 
+def other_partition(type_dir: Path) -> Path:
+    """A new date partition beside the ones the writer made (it writes today's: never assume a date)."""
+    written = {p.name for p in type_dir.glob("dt=*")}
+    day = next(f"dt=2000-01-{n:02d}" for n in range(1, 29) if f"dt=2000-01-{n:02d}" not in written)
+    (type_dir / day).mkdir()
+    return type_dir / day
+
+
 def page(crawl_id, at, url, title, **extra):
     return Page(
         crawl_id=crawl_id,
@@ -364,8 +372,7 @@ def test_overlapping_and_changed_files_leave_no_duplicates(warehouse, tmp_path, 
 
     write_crawl(out, "c2", crawl_two())
     # The same records of crawl 1 again, in another file (e.g. a re-run written to another partition).
-    copy = out / "backlink" / "dt=2026-12-01" / "c1-00009.jsonl"
-    copy.parent.mkdir(parents=True)
+    copy = other_partition(out / "backlink") / "c1-00009.jsonl"
     copy.write_bytes(b"".join(p.read_bytes() for p in sorted(out.glob("backlink/dt=*/c1-*.jsonl"))))
     # A file touched since it was loaded is read again (and changes nothing).
     touched = sorted(out.glob("page/dt=*/c1-*.jsonl"))[0]
@@ -394,8 +401,7 @@ def test_bad_lines_partial_files_and_missing_fields(warehouse, tmp_path, capsys)
         orjson.dumps(good | {"type": "page"}),  # 7: another type
         orjson.dumps(good | {"crawled_at": "yesterday"}),  # 8: not a timestamp
     ]
-    bad = out / "backlink" / "dt=2026-11-01" / "zz-00001.jsonl"
-    bad.parent.mkdir()
+    bad = other_partition(out / "backlink") / "zz-00001.jsonl"
     bad.write_bytes(b"\n".join(lines) + b"\n")
     (bad.parent / ".c3-00001.jsonl.partial").write_bytes(orjson.dumps(good | {"crawl_id": "c3"}) + b"\n")
     capsys.readouterr()
