@@ -112,11 +112,13 @@ class SourceResult:
     `retry_after`: throttled; the same request is sent again after this many seconds (once per
     request at most; a second throttle is a failure). `error`: a one-line reason the answer was
     unusable (it is logged as a warning, counted and shown in the report). `stop`: the source can
-    not go on this crawl (quota spent, key refused): its other requests are dropped."""
+    not go on this crawl (quota spent, key refused): its other requests are dropped. `pause`: the
+    API asked for this many seconds before the source's next request (Stack Exchange's `backoff`)."""
 
     candidates: list[Candidate] = field(default_factory=list)
     next_requests: list[SourceRequest] = field(default_factory=list)
     retry_after: float | None = None
+    pause: float | None = None
     error: str | None = None
     stop: bool = False
 

@@ -19,6 +19,7 @@ class Walk:
     errors: list[str] = field(default_factory=list)
     requests: list[SourceRequest] = field(default_factory=list)
     waits: list[float] = field(default_factory=list)  # retry_after values the source asked for
+    pauses: list[float] = field(default_factory=list)  # pause values (wait before the next request)
     stopped: bool = False
 
 
@@ -53,6 +54,8 @@ def walk(source: Source, target: Target, since: date | None = None, max_requests
             result.waits.append(outcome.retry_after)
             queue.insert(0, request)
             continue
+        if outcome.pause is not None:
+            result.pauses.append(outcome.pause)
         if outcome.error:
             result.errors.append(outcome.error)
         if outcome.stop:
