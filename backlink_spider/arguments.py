@@ -6,7 +6,12 @@ exits with status 2 (see commands/crawl.py).
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,6 +22,99 @@ from backlink_spider.target import Target, TargetError, parse_terms
 
 class ArgumentError(ValueError):
     """A spider argument that cannot be used; the message is shown to the user as is."""
+
+
+# How much of a rejected input line an error message shows: a credentials file passed by mistake
+# must not end up in logs.
+EXCERPT_CHARS = 12
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """`text` quoted for an error message, cut after `limit` characters ("…" marks the cut)."""
+    text = str(text)
+    return repr(text) if len(text) <= limit else repr(text[:limit] + "…")
+
+
+# Crawl ids name output files (OUTPUT_DIR/<type>/dt=.../<crawl_id>-<part>.jsonl): one path
+# component. Scrapyd's job ids (hex or uuid strings) fit.
+CRAWL_ID_CHARS = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+def check_crawl_id(value: object, name: str = "CRAWL_ID") -> None:
+    """Raises ArgumentError unless `value` is empty or a usable crawl id: letters, digits, `.`,
+    `_` and `-`, at most 128 characters, not starting with `.` and without `..`."""
+    if value is None or value == "":
+        return
+    text = str(value)
+    if not CRAWL_ID_CHARS.fullmatch(text) or text.startswith(".") or ".." in text:
+        raise ArgumentError(
+            f"{name}={excerpt(text, 40)}: a crawl id is 1 to 128 letters, digits, '.', '_' or '-', "
+            "not starting with '.' and without '..'"
+        )
+
+
+_HOST_LABEL = r"(?!-)[a-z0-9_-]{1,63}(?<!-)"
+_HOST_PATTERN = re.compile(rf"(\*\.)?{_HOST_LABEL}(\.{_HOST_LABEL})*\.?")
+
+
+def parse_host_aliases(value: object) -> dict[str, str]:
+    """`HOST_ALIASES` (a dict, or its JSON text as given with -s): {host or `*.domain`: http(s)
+    origin}. Raises ArgumentError naming the problem."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise ArgumentError(
+                f'HOST_ALIASES: not valid JSON ({exc}); expected {{"host": "http://origin:port"}}'
+            ) from None
+    if not isinstance(value, Mapping):
+        raise ArgumentError(
+            f'HOST_ALIASES: expected a JSON object {{"host": "http://origin:port"}}, '
+            f"not {type(value).__name__}"
+        )
+    aliases: dict[str, str] = {}
+    for host, base in dict(value).items():
+        key = str(host).strip().lower()
+        if not _is_host_pattern(key):
+            raise ArgumentError(
+                f"HOST_ALIASES: key {excerpt(key, 60)} is not a host name, IP address or *.domain pattern"
+            )
+        problem = _origin_problem(base)
+        if problem:
+            raise ArgumentError(
+                f"HOST_ALIASES[{key!r}]: {problem}; expected an origin like http://10.0.0.5:8080"
+            )
+        aliases[key] = str(base).strip()
+    return aliases
+
+
+def _is_host_pattern(key: str) -> bool:
+    if len(key) > 255:
+        return False
+    try:
+        ipaddress.ip_address(key.strip("[]"))
+        return True
+    except ValueError:
+        return bool(_HOST_PATTERN.fullmatch(key))
+
+
+def _origin_problem(base: object) -> str | None:
+    if not isinstance(base, str):
+        return f"{type(base).__name__} is not a URL"
+    try:
+        parts = urlsplit(base.strip())
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError:
+        return f"{excerpt(base, 60)} is not a URL"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return f"{excerpt(base, 60)} is not an http(s) URL"
+    if parts.username is not None or parts.password is not None:
+        return "the origin must not hold a user name or password"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return f"{excerpt(base, 60)} has a path, query or fragment"
+    return None
 
 
 def _bool(name: str, value: str | bool | None, default: bool) -> bool:
@@ -62,8 +160,8 @@ def parse_seeds(value: str | None) -> list[str]:
             parts.port  # noqa: B018  (raises on a bad port)
         except ValueError:
             ok = False
-        if not ok:
-            raise ArgumentError(f"-a seeds: {where}{item!r} is not an http(s) URL")
+        if not ok:  # (only an excerpt: a credentials file given by mistake must not be echoed)
+            raise ArgumentError(f"-a seeds: {where}{excerpt(item)} is not an http(s) URL")
         if item not in seeds:
             seeds.append(item)
     if not seeds:
@@ -84,9 +182,13 @@ class CrawlArguments:
     context: tuple[str, ...]
     check_links: bool = True
     max_pages: int | None = None
+    # discovery: None = the default sources (DISCOVERY_SOURCES and keyed sources with a key)
+    sources: tuple[str, ...] | None = None
+    since: date | None = None
+    wikis: tuple[str, ...] | None = None
 
     @classmethod
-    def parse(cls, kwargs: dict[str, object], *, seeds_optional: bool = False) -> CrawlArguments:
+    def parse(cls, kwargs: dict[str, object], *, seeds_optional: bool = True) -> CrawlArguments:
         """Check `-a` arguments; raises ArgumentError with a one-line message."""
         known = {
             "target",
@@ -99,13 +201,16 @@ class CrawlArguments:
             "context",
             "check_links",
             "max_pages",
+            "sources",
+            "since",
+            "wikis",
             "_job",
         }
         unknown = sorted(set(kwargs) - known)
         if unknown:
             raise ArgumentError(
                 f"unknown argument -a {unknown[0]}=... (known: target, brand, seeds, depth, render, "
-                "brand_case, exclude, context, check_links, max_pages)"
+                "brand_case, exclude, context, check_links, max_pages, sources, since, wikis)"
             )
         try:
             target = Target.parse(_str(kwargs.get("target")), _str(kwargs.get("brand")))
@@ -124,12 +229,21 @@ class CrawlArguments:
         case = (_str(kwargs.get("brand_case")) or "insensitive").lower()
         if case not in ("insensitive", "sensitive"):
             raise ArgumentError(f"-a brand_case={case!r}: expected insensitive or sensitive")
+        sources = _sources(_str(kwargs.get("sources")))
+        seeds = (
+            tuple(parse_seeds(_str(kwargs.get("seeds")))) if kwargs.get("seeds") or not seeds_optional else ()
+        )
+        if not seeds and sources == ():
+            raise ArgumentError(
+                "nothing to crawl: -a sources=none turns discovery off, so give -a seeds=FILE_OR_URLS"
+            )
         return cls(
             target=target,
-            # with search discovery configured, the search results can be the only seeds
-            seeds=tuple(parse_seeds(_str(kwargs.get("seeds"))))
-            if kwargs.get("seeds") or not seeds_optional
-            else (),
+            # without seeds, what the discovery sources find is the crawl
+            seeds=seeds,
+            sources=sources,
+            since=_date("since", _str(kwargs.get("since"))),
+            wikis=tuple(parse_terms(_str(kwargs.get("wikis")))) or None,
             depth=depth,
             render=render,
             case_sensitive=case == "sensitive",
@@ -147,6 +261,23 @@ class CrawlArguments:
             exclude=self.exclude,
             context=self.context,
         )
+
+
+def _sources(value: str | None) -> tuple[str, ...] | None:
+    """`-a sources=a,b` (names are checked when the sources are built), `none`, or None."""
+    if value is None or not value.strip():
+        return None
+    names = tuple(n.strip().lower() for n in value.split(",") if n.strip())
+    return () if names == ("none",) else names
+
+
+def _date(name: str, value: str | None) -> date | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ArgumentError(f"-a {name}={excerpt(value, 20)}: expected a date, YYYY-MM-DD") from None
 
 
 def _count(name: str, value: str | None) -> int | None:

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 from pathlib import Path
 
+from playwright.async_api import Error as PlaywrightError
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
+from backlink_spider.egress import EgressProxy
+from backlink_spider.hostscope import HostScope
+from backlink_spider.middlewares import AddressRefusedError
 from backlink_spider.netsafety import AddressPolicy
 from backlink_spider.target import host_of
 
@@ -80,7 +85,8 @@ def find_browser(configured: str | None = None) -> tuple[str | None, str]:
 
 
 def launch_options(settings, executable: str | None) -> dict:  # noqa: ANN001
-    """PLAYWRIGHT_LAUNCH_OPTIONS for this crawl (user-given options win)."""
+    """PLAYWRIGHT_LAUNCH_OPTIONS for this crawl (user-given options win, except the egress
+    flags, which `confine` adds when the browser starts)."""
     options = dict(settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"))
     options.setdefault("headless", True)
     args = list(options.get("args") or CHROMIUM_ARGS)
@@ -90,6 +96,37 @@ def launch_options(settings, executable: str | None) -> dict:  # noqa: ANN001
     if executable:
         options.setdefault("executable_path", executable)
     return options
+
+
+def confine(options: dict, proxy_url: str, js_heap_mb: int) -> dict:
+    """Launch options with every connection of the browser sent through the egress proxy:
+    `--proxy-server` with loopback not bypassed, no WebRTC traffic outside the proxy, and a cap
+    on each renderer's JavaScript heap. A proxy of the user's own is not allowed around it."""
+    options = {k: v for k, v in options.items() if k != "proxy"}
+    args = [
+        a
+        for a in options.get("args") or ()
+        if not a.startswith(("--proxy-", "--no-proxy-server", "--proxy-auto-detect", "--host-resolver-rules"))
+        and not a.startswith(
+            ("--webrtc-ip-handling-policy", "--force-webrtc-ip-handling-policy", "--js-flags")
+        )
+    ]
+    args += [
+        f"--proxy-server={proxy_url}",
+        "--proxy-bypass-list=<-loopback>",
+        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+        "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+        "--dns-prefetch-disable",
+    ]
+    if js_heap_mb > 0:
+        args.append(f"--js-flags=--max-old-space-size={js_heap_mb}")
+    options["args"] = args
+    return options
+
+
+# Pages may not open windows: window.open returns null (and a page opened anyway is closed).
+NO_POPUPS_JS = "Object.defineProperty(window, 'open', {value: () => null, writable: false});"
+_ERROR_URL = re.compile(r"\bat ((?:https?|wss?)://\S+)")
 
 
 # Browser subrequests that robots.txt decides on, as for Scrapy's own requests.
@@ -108,6 +145,13 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.policy = AddressPolicy.from_settings(crawler.settings)
+        # Every connection of the browser goes through the egress proxy (see egress.py).
+        self.egress = EgressProxy(
+            self.policy, HostScope.from_settings(crawler.settings).refusal, crawler.stats
+        )
+        self.config.launch_options = confine(
+            self.config.launch_options, self.egress.url, crawler.settings.getint("RENDER_JS_HEAP_MB")
+        )
         self.blocked_hosts = tuple(h.lower() for h in crawler.settings.getlist("RENDER_BLOCKED_HOSTS"))
         self.abort_request = self._abort_subrequest
         self._crawler_stats = crawler.stats
@@ -119,7 +163,59 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self._served = 0
         self._in_flight: dict[str, int] = {}
 
+    async def _launch(self) -> None:
+        await self.egress.start()
+        await super()._launch()
+
+    async def _close(self) -> None:
+        await super()._close()
+        await self.egress.close()
+
+    async def _create_browser_context(self, name, context_kwargs, spider=None):  # noqa: ANN001, ANN202
+        """A context whose pages cannot open windows: window.open is gone, and any page the
+        context opens by itself (target=_blank, a form's popup) is closed at once."""
+        wrapper = await super()._create_browser_context(name, context_kwargs, spider)
+        await wrapper.context.add_init_script(NO_POPUPS_JS)
+        wrapper.context.on("page", self._close_popup)
+        return wrapper
+
+    async def _close_popup(self, page) -> None:  # noqa: ANN001
+        try:
+            if await page.opener() is not None:
+                self._crawler_stats.inc_value("render/popups_closed")
+                await page.close()
+        except PlaywrightError:
+            pass
+
     async def _download_request(self, request, spider=None):  # noqa: ANN001, ANN202
+        """A rendered page whose navigation the egress guard refused (directly or at a redirect
+        hop) fails as refused, with the reason, never as the proxy's answer or an error page."""
+        try:
+            response = await self._download_in_context(request, spider)
+        except PlaywrightError as exc:
+            found = _ERROR_URL.search(str(exc))
+            reason = self.egress.refusal_for(found.group(1)) if found else None
+            if reason:
+                raise AddressRefusedError(f"refused: {reason}") from None
+            raise
+        refused = response.headers.get(b"X-Egress-Refused")
+        methods = request.meta.get("playwright_page_methods") or ()
+        result = getattr(methods[-1], "result", None) if methods else None
+        shown = result.get("url") if isinstance(result, dict) else None
+        if refused is None and (
+            response.url.startswith("chrome-error:") or str(shown).startswith("chrome-error:")
+        ):
+            refused = b"the page navigated to an address the egress guard refused"
+        if refused is None and shown and self.egress.refusal_for(str(shown)):
+            refused = f"the page navigated to {shown}: {self.egress.refusal_for(str(shown))}".encode(
+                "latin-1", "replace"
+            )
+        if refused is not None:
+            self._crawler_stats.inc_value("render/navigations_refused")
+            raise AddressRefusedError(f"refused: {refused.decode('latin-1')}")
+        return response
+
+    async def _download_in_context(self, request, spider=None):  # noqa: ANN001, ANN202
         """Every rendered page goes to the current context; after RENDER_CONTEXT_PAGES pages a new
         context takes over and the old one is closed once its last page is done, so the browser's
         memory stays flat over long crawls. Contexts block service workers (whose requests escape

@@ -313,6 +313,19 @@ def _root_name(head: bytes) -> bytes | None:
     return match.group(2).lower() if match else None
 
 
+_DOCUMENT_PATH = re.compile(r"(\.xml|\.xml\.gz|\.rss|\.atom|\.rdf|/feed/?|/rss/?|/atom/?)$", re.I)
+
+
+def looks_like_seed_document(url: str) -> bool:
+    """Whether a seed URL is probably a sitemap or a feed (by its path: `.xml`, `.xml.gz`,
+    `.rss`, `/feed`, ...); such a seed is read statically whatever the render mode."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return False
+    return bool(_DOCUMENT_PATH.search(path)) or "sitemap" in path.lower()
+
+
 def sniff_seed_document(body: bytes, content_type: str | bytes | None) -> str:
     """What a fetched seed is: "sitemap", "sitemapindex", "feed" or "html".
 

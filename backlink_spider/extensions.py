@@ -76,13 +76,15 @@ class CrawlSummary:
         records = read_crawl(local, crawl_id)  # read once: numbers, leads CSV and report
         numbers = build_summary(records)
         statuses = Counter(r.get("status") for r in records["link_status"])
+        runner = getattr(spider, "discovery", None)
+        discovery = runner.summary() if runner is not None and runner.sources else None
         leads_csv = report_path = None
         if records["lead"]:
             leads_csv = local / "exports" / f"leads-{crawl_id}.csv"
             write_leads_csv(records["lead"], leads_csv)
         if self.report_enabled and (records["page"] or records["link_status"]):
             try:
-                report_path = write_report(local, crawl_id, records)
+                report_path = write_report(local, crawl_id, records, discovery)
             except Exception:  # a report problem must never fail the crawl or lose its records
                 logger.exception("Could not write the HTML report of crawl %s", crawl_id)
         summary = Summary(
@@ -95,6 +97,7 @@ class CrawlSummary:
             finish_reason=reason,
             link_status=dict(statuses) or None,
             report=self._where(report_path),
+            discovery=discovery,
             **{name: numbers[name] for name in SUMMARY_NUMBERS},
         )
         date = datetime.now(UTC).strftime("%Y-%m-%d")
@@ -133,6 +136,13 @@ def format_summary(summary: Summary, location: OutputLocation, leads_csv: Path |
             f"leads: {summary.leads}",
             f"  broken links: {summary.broken_links}",
         ]
+    for name, book in (summary.discovery or {}).items():
+        failed = f", failed: {book['failures'][-1][:80]}" if book["failures"] else ""
+        lines.append(
+            f"  discovery {name}: {book['requests']} requests, {book['candidates']} candidates, "
+            f"{book['pages']} pages ({book['pages_with_backlinks']} with backlinks, "
+            f"{book['pages_with_mentions']} with mentions){failed}"
+        )
     root = location.root if location.remote else str(location.local.resolve())
     lines.append(f"  records: {root}/<type>/dt=*/{summary.crawl_id}-*.jsonl")
     if leads_csv is not None:

@@ -9,9 +9,11 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
+from twisted.internet.error import DNSLookupError
 
-from backlink_spider.netsafety import AddressPolicy
+from backlink_spider.arguments import parse_host_aliases
+from backlink_spider.netsafety import UNRESOLVABLE, AddressPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -20,13 +22,22 @@ class AddressRefusedError(IgnoreRequest):
     """The request's host resolves to an address the crawler must not fetch."""
 
 
+class UnresolvableHostError(CannotResolveHostError, DNSLookupError):
+    """The request's host does not resolve: refused, and a DNS failure like the one Scrapy's own
+    resolver raises (the link checker records "DNS failure", RetryMiddleware retries it)."""
+
+    def __str__(self) -> str:  # the reason as is, without Twisted's "DNS lookup failed: ..." wrapping
+        return " ".join(str(arg) for arg in self.args if arg)
+
+
 class PrivateAddressGuardMiddleware:
     """Refuses requests to private, loopback, link-local and other non-public addresses.
 
     Every request passes here, including robots.txt fetches and each redirect hop (Scrapy
     schedules a redirect as a new request), so a public page cannot redirect the crawler into
-    the internal network. Settings: `ALLOWED_PRIVATE_NETWORKS` (CIDRs, default none).
-    Stats: `address_guard/refused`.
+    the internal network. Settings: `ALLOWED_PRIVATE_NETWORKS` (CIDRs, default none). A host
+    that does not resolve is refused too, as a DNS failure (UnresolvableHostError), not as a
+    refusal. Stats: `address_guard/refused`, `address_guard/unresolvable`.
     """
 
     def __init__(self, crawler: Crawler, policy: AddressPolicy) -> None:
@@ -38,12 +49,16 @@ class PrivateAddressGuardMiddleware:
         return cls(crawler, AddressPolicy.from_settings(crawler.settings))
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        reason = await self.policy.url_refusal(request.url)
-        if reason is None:
+        refusal = await self.policy.check_url(request.url)
+        if refusal is None:
             return None
+        if refusal.kind == UNRESOLVABLE:
+            self.crawler.stats.inc_value("address_guard/unresolvable")
+            logger.debug("Not fetched %s: %s", request.url, refusal.reason)
+            raise UnresolvableHostError(refusal.reason)
         self.crawler.stats.inc_value("address_guard/refused")
-        logger.warning("Refused %s: %s", request.url, reason)
-        raise AddressRefusedError(f"refused: {reason}")
+        logger.warning("Refused %s: %s", request.url, refusal.reason)
+        raise AddressRefusedError(f"refused: {refusal.reason}")
 
 
 class HostAliasMiddleware:
@@ -57,7 +72,7 @@ class HostAliasMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HostAliasMiddleware:
-        return cls(crawler.settings.getdict("HOST_ALIASES"))
+        return cls(parse_host_aliases(crawler.settings.get("HOST_ALIASES")))
 
     def _base_for(self, host: str) -> str | None:
         if host in self.aliases:

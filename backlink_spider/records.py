@@ -79,6 +79,10 @@ class Page(Record):
     evidence: list[str] = field(default_factory=list)
     backlinks: int = 0
     mentions: int = 0
+    # how the crawl came to the page: seed, sitemap, feed, export:<vendor>, a discovery source's
+    # name (wikipedia, hackernews, ...) or link; and the query, sitemap/feed or parent page URL
+    discovered_by: str | None = None
+    discovered_via: str | None = None
 
     def identity(self) -> tuple[object, ...]:
         return (url_key(self.url),)
@@ -108,6 +112,7 @@ class Backlink(Record):
     target_status: int | None = None
     target_error: str | None = None
     reclaim: bool = False
+    discovered_by: str | None = None
 
     def identity(self) -> tuple[object, ...]:
         return (url_key(self.source_url), url_key(self.target_url), self.anchor_text, self.position)
@@ -127,6 +132,7 @@ class Mention(Record):
     linked: bool = False
     unlinked: bool = True
     occurrence: int = 0
+    discovered_by: str | None = None
 
     def identity(self) -> tuple[object, ...]:
         return (url_key(self.source_url), self.term.lower(), self.occurrence)
@@ -212,6 +218,9 @@ class Summary(Record):
     reclaim: int = 0
     link_status: dict | None = None  # recheck runs: {"live": n, "lost": n, ...}
     report: str | None = None  # path of the HTML report
+    # per discovery source: {"requests", "queries", "candidates", "pages", "pages_with_backlinks",
+    # "pages_with_mentions", "failures"} ("Where we looked")
+    discovery: dict | None = None
 
     def identity(self) -> tuple[object, ...]:
         return (self.crawl_id, self.worker)

@@ -52,6 +52,8 @@ async (opts) => {
   const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const escAttr = (s) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;");
   const out = [];
+  let size = 0, truncated = false;
+  const push = (s) => { size += s.length; out.push(s); if (size > opts.maxChars) truncated = true; };
   const state = (el, parentHidden, gone) => {
     // returns [hidden, gone]: `gone` = nothing below can be visible (display:none, opacity 0)
     if (gone) return [true, true];
@@ -77,12 +79,13 @@ async (opts) => {
     for (const child of node.childNodes) serialise(child, hidden, gone);
   };
   const serialise = (node, parentHidden, gone) => {
-    if (node.nodeType === Node.TEXT_NODE) { out.push(esc(node.data)); return; }
+    if (truncated) return;
+    if (node.nodeType === Node.TEXT_NODE) { push(esc(node.data)); return; }
     if (node.nodeType !== Node.ELEMENT_NODE) return;
     const tag = node.tagName;
     if (tag === "STYLE" || tag === "NOSCRIPT" || tag === "TEMPLATE") return;
     if (tag === "SCRIPT") {
-      if ((node.type || "").toLowerCase() === "application/ld+json") out.push(
+      if ((node.type || "").toLowerCase() === "application/ld+json") push(
         '<script type="application/ld+json">' + esc(node.textContent) + "</script>");
       return;
     }
@@ -93,34 +96,39 @@ async (opts) => {
       let doc = null;
       try { doc = node.contentDocument; } catch (e) { doc = null; }
       if (doc && doc.body) {
-        out.push('<bl-iframe src="' + escAttr(node.src || "") + '"' +
+        push('<bl-iframe src="' + escAttr(node.src || "") + '"' +
                  (hidden !== parentHidden ? ' data-bl-hidden="' + (hidden ? 1 : 0) + '"' : "") + ">");
         serialise(doc.body, hidden, goneHere);
-        out.push("</bl-iframe>");
+        push("</bl-iframe>");
       }
       return;
     }
-    out.push("<" + name);
+    push("<" + name);
     for (const attr of node.attributes) {
       if (attr.name === "data-bl-hidden" || attr.name === "data-bl-clicked") continue;
       let value = attr.value;
       const isLink = tag === "A" || tag === "AREA";
       if (isLink && attr.name === "href" && typeof node.href === "string") value = node.href;
-      out.push(" " + attr.name + '="' + escAttr(value) + '"');
+      push(" " + attr.name + '="' + escAttr(value) + '"');
     }
-    if (hidden !== parentHidden) out.push(' data-bl-hidden="' + (hidden ? 1 : 0) + '"');
-    out.push(">");
+    if (hidden !== parentHidden) push(' data-bl-hidden="' + (hidden ? 1 : 0) + '"');
+    push(">");
     if (VOID.has(tag)) return;
     if (node.shadowRoot) {
-      out.push("<bl-shadow-root>");
+      push("<bl-shadow-root>");
       serialiseChildren(node.shadowRoot, hidden, goneHere);
-      out.push("</bl-shadow-root>");
+      push("</bl-shadow-root>");
     }
     serialiseChildren(node, hidden, goneHere);
-    out.push("</" + name + ">");
+    push("</" + name + ">");
   };
   serialise(document.documentElement, false, false);
-  return {html: "<!DOCTYPE html>" + out.join(""), url: location.href, clicks: clicks};
+  const result = {html: "<!DOCTYPE html>" + out.join("").slice(0, opts.maxChars), url: location.href,
+                  clicks: clicks, truncated: truncated};
+  // The page's own copy is no longer needed: emptied, the DOM costs nothing to hand over again
+  // (the download handler still reads page.content() after the page methods).
+  if (document.contentType === "text/html") document.documentElement.replaceChildren();
+  return result;
 }
 """
 
@@ -136,6 +144,7 @@ class RenderOptions:
     max_clicks: int = 5
     click_pause_ms: int = 300
     budget_ms: int = 15000
+    max_chars: int = 10 * 1024 * 1024
 
     @classmethod
     def from_settings(cls, settings) -> RenderOptions:  # noqa: ANN001
@@ -147,6 +156,7 @@ class RenderOptions:
             max_clicks=settings.getint("RENDER_MAX_CLICKS"),
             click_pause_ms=settings.getint("RENDER_CLICK_PAUSE_MS"),
             budget_ms=settings.getint("RENDER_PAGE_BUDGET_MS"),
+            max_chars=settings.getint("DOWNLOAD_MAXSIZE") or 2**31 - 1,
         )
 
     def page_methods(self) -> list[PageMethod]:
@@ -164,6 +174,7 @@ class RenderOptions:
                     "maxClicks": self.max_clicks,
                     "clickPauseMs": self.click_pause_ms,
                     "budgetMs": self.budget_ms,
+                    "maxChars": self.max_chars,
                 },
             )
         ]

@@ -702,7 +702,63 @@ letter-spacing:.04em;color:var(--muted);font-weight:600}
 """
 
 
-def render_report(summary: dict, records: dict[str, list[dict]], previous: dict | None = None) -> str:
+def _discovery_section(discovery: dict | None, pages: list[dict]) -> str:
+    """ "Where we looked": per discovery source, what was asked and what it led to. Pages and
+    pages with backlinks or mentions come from the page records (`discovered_by`); requests,
+    candidates and failures from the crawl's own book of its sources (`discovery`), when given."""
+    counts: dict[str, list[int]] = {}
+    for page in pages:
+        by = page.get("discovered_by")
+        if by and by != "link":
+            row = counts.setdefault(by, [0, 0, 0])
+            row[0] += 1
+            row[1] += bool(page.get("backlinks"))
+            row[2] += bool(page.get("mentions"))
+    names = list(discovery or {}) + [n for n in sorted(counts) if n not in (discovery or {})]
+    rows = []
+    for name in names:
+        book = (discovery or {}).get(name) or {}
+        crawled, with_links, with_mentions = counts.get(name, [0, 0, 0])
+        queries = book.get("queries") or []
+        failures = book.get("failures") or []
+        rows.append(
+            [
+                _e(name),
+                _e("; ".join(_clip(q, 60) for q in queries[:3]) + (" …" if len(queries) > 3 else "")),
+                _num(book.get("requests", 0)) if book else "–",
+                _num(book.get("candidates", 0)) if book else "–",
+                _num(crawled),
+                _num(with_links),
+                _num(with_mentions),
+                _e("; ".join(_clip(f, 80) for f in failures[:3])) if failures else "none",
+            ]
+        )
+    return (
+        '<section class="card" aria-labelledby="where-h"><h2 id="where-h">Where we looked</h2>'
+        '<p class="hint">How the crawl came to its pages: seeds, sitemaps, feeds and each discovery '
+        "source, with what each was asked and what its pages held.</p>"
+        + _table(
+            "Where we looked",
+            [
+                "Source",
+                "Queries",
+                "Requests",
+                "Candidates",
+                "Pages crawled",
+                "With backlinks",
+                "With mentions",
+                "Failures",
+            ],
+            rows,
+            "No seeds or sources were recorded for this crawl.",
+        )
+        + "</section>"
+    )
+
+
+def render_report(
+    summary: dict, records: dict[str, list[dict]], previous: dict | None = None, discovery: dict | None = None
+) -> str:
     """The report as one self-contained HTML document.
 
     `summary`: `build_summary(records)`; `records`: this crawl's records by type; `previous`: the
@@ -846,7 +902,8 @@ def render_report(summary: dict, records: dict[str, list[dict]], previous: dict 
     )
 
     sections = (
-        _changes_section(records, previous)
+        _discovery_section(discovery, records["page"])
+        + _changes_section(records, previous)
         + '<section class="card" aria-labelledby="leads-h"><h2 id="leads-h">Outreach list</h2>'
         '<p class="hint">Pages that mention the brand but do not link to it: ask them for a link.</p>'
         f"{_leads_section(leads)}</section>"
@@ -923,9 +980,15 @@ def find_previous_crawl(
     return max(earlier)[1] if earlier else None
 
 
-def write_report(output_dir: str | Path, crawl_id: str, records: dict[str, list[dict]] | None = None) -> Path:
+def write_report(
+    output_dir: str | Path,
+    crawl_id: str,
+    records: dict[str, list[dict]] | None = None,
+    discovery: dict | None = None,
+) -> Path:
     """Write OUTPUT_DIR/reports/<crawl_id>.html (atomically) and return its path. `records`: the
-    crawl's records when the caller has read them already (read_crawl)."""
+    crawl's records when the caller has read them already (read_crawl); `discovery`: what each
+    discovery source did (the summary record's `discovery`)."""
     if not crawl_id or "/" in crawl_id or "\\" in crawl_id or crawl_id.startswith(".") or "\0" in crawl_id:
         raise ValueError(f"not a crawl id: {crawl_id!r}")
     output_dir = Path(output_dir)
@@ -936,7 +999,10 @@ def write_report(output_dir: str | Path, crawl_id: str, records: dict[str, list[
     summary = build_summary(records)
     previous_id = find_previous_crawl(output_dir, summary["target"], summary["started_at"], crawl_id)
     previous = read_crawl(output_dir, previous_id) if previous_id else None
-    html = render_report(summary, records, previous)
+    if discovery is None:  # a report made again later: the summary record kept the sources' book
+        for record in records.get("summary") or ():
+            discovery = record.get("discovery") or discovery
+    html = render_report(summary, records, previous, discovery)
 
     reports = output_dir / "reports"
     reports.mkdir(parents=True, exist_ok=True)

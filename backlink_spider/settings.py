@@ -62,7 +62,11 @@ SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 # --- discovery -----------------------------------------------------------------------------------
-# Seeds may also be XML sitemaps (and indexes, gzipped) or RSS/Atom feeds: their URLs become seeds.
+# Seeds may also be XML sitemaps (and indexes, gzipped) or RSS/Atom feeds: their URLs become seeds
+# (on any host: their sites are crawled as seed sites). Sitemap indexes are followed this many
+# levels deep at most, and a crawl reads at most this many nested sitemaps.
+SITEMAP_MAX_DEPTH = 3
+SITEMAP_MAX_DOCUMENTS = 500
 # Search discovery: a SearXNG instance's base URL (its JSON format enabled); empty = off. Queries are
 # built from the target and brand terms ("Brand" -site:target.com, forum/review/profile variants).
 SEARCH_URL = ""
@@ -96,6 +100,8 @@ HACKERNEWS_API_URL = "https://hn.algolia.com/api/v1"
 # Where a story's discussion lives ({id} = objectID): crawled as a candidate too.
 HACKERNEWS_ITEM_URL = "https://news.ycombinator.com/item?id={id}"
 HACKERNEWS_MIN_INTERVAL = 0.5
+# Hits asked for per request (the API allows 1 to 1,000; it returns at most 1,000 hits a query).
+HACKERNEWS_HITS_PER_PAGE = 100
 
 # Stack Exchange API 2.3 (300 requests a day per IP without a key; a free key raises it to 10,000).
 STACKEXCHANGE_API_URL = "https://api.stackexchange.com/2.3"
@@ -113,12 +119,13 @@ LEMMY_INSTANCES = ["https://lemmy.world", "https://lemmy.ml"]
 LEMMY_MIN_INTERVAL = 1.0
 
 # Keyed sources: each runs when its key is set (and it is in -a sources or DISCOVERY_SOURCES).
-# Brave Search API (X-Subscription-Token; the free plan allows 1 request a second).
+# Brave Search API (X-Subscription-Token; the free plan allows 1 request a second, 2,000 a month).
 BRAVE_API_URL = "https://api.search.brave.com/res/v1/web/search"
 BRAVE_API_KEY = ""
 BRAVE_MIN_INTERVAL = 1.0
-# Marginalia Search API (key "public" is shared and often throttled; ask for your own).
-MARGINALIA_API_URL = "https://api.marginalia.nu"
+# Marginalia Search API v2 (key in the API-Key header; /search is appended; the key "public" is
+# shared and often throttled: ask for your own).
+MARGINALIA_API_URL = "https://api2.marginalia-search.com"
 MARGINALIA_API_KEY = ""
 MARGINALIA_MIN_INTERVAL = 1.0
 # Mojeek Search API.
@@ -175,6 +182,10 @@ RENDER_SAMPLE_PAGES = 2
 RENDER_REVEAL_RATIO = 1.5
 # Time the in-page interaction may take (ms).
 RENDER_PAGE_BUDGET_MS = 15_000
+# Cap on each renderer's JavaScript heap (MB; 0 = Chromium's own): a page that builds a huge DOM
+# crashes its renderer (the page falls back to its static HTML) instead of growing without bound.
+# The rendered HTML handed to extraction is cut at DOWNLOAD_MAXSIZE, as a static page is.
+RENDER_JS_HEAP_MB = 1024
 # Hosts whose subrequests are aborted in the browser (analytics, ads): never needed for links.
 RENDER_BLOCKED_HOSTS = [
     "google-analytics.com",

@@ -21,8 +21,21 @@ from tests.conftest import run_crawl
             "target 'http://10.0.0.1/x' is an IP address; give the site's domain name",
         ),
         (
-            {"target": "brewbird.io"},
-            "missing -a seeds=FILE_OR_URLS (a file of URLs, or comma-separated URLs)",
+            {"target": "brewbird.io", "sources": "none"},
+            "nothing to crawl: -a sources=none turns discovery off, so give -a seeds=FILE_OR_URLS",
+        ),
+        (
+            {"target": "brewbird.io", "sources": "wikipedia,altavista"},
+            "-a sources: unknown discovery source 'altavista' (known: wikipedia, hackernews, "
+            "stackexchange, gdelt, lemmy, brave, marginalia, mojeek, or none)",
+        ),
+        (
+            {"target": "brewbird.io", "sources": "brave"},
+            "-a sources: source 'brave' cannot run: brave needs BRAVE_API_KEY",
+        ),
+        (
+            {"target": "brewbird.io", "since": "last week"},
+            "-a since='last week': expected a date, YYYY-MM-DD",
         ),
         (
             {"target": "brewbird.io", "seeds": "/no/such/seeds.txt"},
@@ -52,7 +65,7 @@ from tests.conftest import run_crawl
             {"target": "brewbird.io", "seeds": "http://127.0.10.1:9/", "dept": "2"},
             "unknown argument -a dept=... "
             "(known: target, brand, seeds, depth, render, brand_case, exclude, context, check_links, "
-            "max_pages)",
+            "max_pages, sources, since, wikis)",
         ),
     ],
 )

@@ -1,23 +1,54 @@
-"""`scrapy crawl`, checking the spider's arguments before anything else happens.
+"""`scrapy crawl`, checking the settings and the spider's arguments before anything else happens.
 
-A spider class with a `check_arguments(kwargs, settings)` classmethod gets it called while the
-command line is read, before Scrapy starts logging or building the crawler: an ArgumentError
-becomes one line on stderr (`scrapy crawl mentions: error: ...`) and exit status 2, with no
-request made and no output written.
+Settings every spider depends on are checked first: `CRAWL_ID` (and Scrapyd's job id, `-a _job`
+or SCRAPY_JOB) must be a plain file-name part (letters, digits, `.`, `_`, `-`; it names output
+files), `HOST_ALIASES` must be a JSON object of host patterns to http(s) origins. Then a spider
+class with a `check_arguments(kwargs, settings)` classmethod gets it called while the command line
+is read, before Scrapy starts logging or building the crawler. An ArgumentError becomes one line
+on stderr (`scrapy crawl mentions: error: ...`) and exit status 2, with no request made and no
+output written.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.spiderloader import get_spider_loader
 
-from backlink_spider.arguments import ArgumentError
+from backlink_spider.arguments import ArgumentError, check_crawl_id, parse_host_aliases
+
+
+def check_common_settings(settings, spargs: dict[str, object]) -> None:  # noqa: ANN001
+    """Settings (and Scrapyd's job id) that would only fail, or do harm, later; raises
+    ArgumentError."""
+    check_crawl_id(settings.get("CRAWL_ID"), "CRAWL_ID")
+    check_crawl_id(spargs.get("_job"), "-a _job")
+    check_crawl_id(os.environ.get("SCRAPY_JOB"), "SCRAPY_JOB")
+    parse_host_aliases(settings.get("HOST_ALIASES"))
 
 
 class Command(ScrapyCrawlCommand):
+    """Scrapy's crawl, with arguments checked first and one more exit status: 3 when the crawl
+    had no seeds and no discovery source found anything to crawl (the log's last error says why)."""
+
+    crawler = None
+
+    def _create_crawler(self, spname):  # noqa: ANN001, ANN202
+        self.crawler = super()._create_crawler(spname)
+        return self.crawler
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().run(args, opts)
+        try:
+            stats = self.crawler.stats if self.crawler is not None else None
+        except RuntimeError:  # the crawl never started
+            stats = None
+        if stats is not None and stats.get_value("discovery/nothing_to_crawl") and not self.exitcode:
+            self.exitcode = 3
+
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         if len(args) != 1 or self.settings is None:
@@ -27,10 +58,10 @@ class Command(ScrapyCrawlCommand):
         except KeyError:
             return  # Scrapy reports the unknown spider itself
         check = getattr(spider_cls, "check_arguments", None)
-        if check is None:
-            return
         try:
-            check(dict(opts.spargs), self.settings)
+            check_common_settings(self.settings, dict(opts.spargs))
+            if check is not None:
+                check(dict(opts.spargs), self.settings)
         except ArgumentError as exc:
             print(f"scrapy crawl {args[0]}: error: {exc}", file=sys.stderr)
             sys.exit(2)

@@ -33,6 +33,7 @@ class PageSnapshot:
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     meta: dict = field(default_factory=dict)  # the crawler's request meta (not used by extraction)
     tree: Any = None  # the parsed `html`, when the crawler parsed it already (render policy)
+    truncated: bool = False  # the rendered DOM was larger than DOWNLOAD_MAXSIZE and was cut there
 
 
 @dataclass

@@ -203,6 +203,9 @@ class PageSpider(scrapy.Spider):
         if rendered:
             result = meta["playwright_page_methods"][-1].result or {}
             html, final_url = result.get("html") or html, result.get("url") or final_url
+        truncated = bool(rendered and result.get("truncated"))
+        if truncated:
+            self.crawler.stats.inc_value("render/truncated")
         tree = None
         if not rendered and self.config.render == "auto":
             url = meta.get("source_url", response.url)
@@ -235,6 +238,7 @@ class PageSpider(scrapy.Spider):
             status=response.status,
             headers=_signal_headers(response),
             tree=tree,
+            truncated=truncated,
         )
 
     @staticmethod
@@ -309,6 +313,8 @@ class PageSpider(scrapy.Spider):
             render_error=meta.get("render_failed"),
             final_url=final_url if final_url != url else None,
             depth=meta.get("hop", 0),
+            discovered_by=meta.get("discovered_by"),
+            discovered_via=meta.get("discovered_via"),
             **extra,
         )
 

@@ -14,17 +14,19 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from backlink_spider.arguments import CrawlArguments
+from backlink_spider.arguments import ArgumentError, CrawlArguments
 from backlink_spider.discovery import (
     FEED,
     HTML,
     DiscoveryError,
+    looks_like_seed_document,
     parse_feed,
     parse_sitemap,
     provider_from_settings,
@@ -34,18 +36,43 @@ from backlink_spider.extract.page import OutLink, PageExtraction, PageSnapshot, 
 from backlink_spider.linkcheck import HEAD_REFUSED, CheckResult, LinkCheckBook, TargetIndex, describe_failure
 from backlink_spider.records import Backlink, BrokenLink, Lead, Mention, utc_now
 from backlink_spider.scope import FollowedUrls
+from backlink_spider.sources.base import SourceSettingError
+from backlink_spider.sources.runner import DiscoveryRunner, SourceChoiceError, build_sources, slot_settings
 from backlink_spider.spiders.base import PageSpider, is_html
 from backlink_spider.target import host_of, registered_domain
 from backlink_spider.urls import canonical_url, url_key
+
+# The page record of a rendered page whose DOM was cut at DOWNLOAD_MAXSIZE (what it held up to
+# there is extracted, as a browser would show the start of a huge page).
+TOO_LARGE = "too large: the rendered page was cut at DOWNLOAD_MAXSIZE"
 
 
 class MentionsSpider(PageSpider):
     name = "mentions"
     arguments = CrawlArguments
 
+    # Request meta a re-render or a fallback keeps: the hop, and how the crawl came to the page.
+    carried_meta = ("hop", "discovered_by", "discovered_via")
+
     @classmethod
     def parse_arguments(cls, kwargs: dict[str, Any], settings) -> CrawlArguments:  # noqa: ANN001
-        return CrawlArguments.parse(kwargs, seeds_optional=bool(settings.get("SEARCH_URL")))
+        config = CrawlArguments.parse(kwargs)
+        cls.discovery_sources(config, settings)  # unknown or unusable sources: an error now
+        return config
+
+    @staticmethod
+    def discovery_sources(config: CrawlArguments, settings) -> tuple[list, dict[str, str]]:  # noqa: ANN001
+        """The discovery sources of this crawl (built from a copy of the settings with the
+        spider's own `-a wikis`), and the default ones left out for want of a key."""
+        if config.sources == () or (config.seeds and config.sources is None):
+            return [], {}  # seeds given and no -a sources: the user said where to look
+        settings = settings.copy()
+        if config.wikis:
+            settings.set("MEDIAWIKI_WIKIS", list(config.wikis), priority="spider")
+        try:
+            return build_sources(None if config.sources is None else list(config.sources), settings)
+        except (SourceChoiceError, SourceSettingError) as exc:
+            raise ArgumentError(f"-a sources: {exc}") from None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MentionsSpider:
@@ -64,6 +91,19 @@ class MentionsSpider(PageSpider):
         spider.distributed = bool(settings.get("REDIS_URL"))
         spider._search_seen = set()
         spider.followed = FollowedUrls(settings.getint("FOLLOWED_URLS_MEMORY"))
+        spider.sitemap_max_depth = settings.getint("SITEMAP_MAX_DEPTH")
+        spider.sitemap_max_documents = settings.getint("SITEMAP_MAX_DOCUMENTS")
+        spider._sitemap_documents = 0
+        sources, skipped = cls.discovery_sources(spider.config, settings)
+        for name, why in skipped.items():
+            spider.logger.info("Discovery source %s left out: %s", name, why)
+        spider.discovery = DiscoveryRunner(
+            sources, spider.config.target, spider.config.since, crawler, spider.discovered
+        )
+        if sources:  # each source at its documented rate, in its own download slot
+            slots = {**settings.getdict("DOWNLOAD_SLOTS"), **slot_settings(sources)}
+            settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+        crawler.signals.connect(spider._discovery_closed, signal=signals.spider_closed)
         return spider
 
     config: CrawlArguments
@@ -88,7 +128,9 @@ class MentionsSpider(PageSpider):
                     "Target pages not all fetched after %ss; starting the crawl", self.target_pages_wait
                 )
         for url in self.config.seeds:
-            yield self.crawl_request(canonical_url(url), hop=0)
+            yield self.crawl_request(canonical_url(url), hop=0, discovered_by="seed")
+        for request in self.discovery.start_requests():
+            yield request
         if self.search is not None:
             for query, url, page in self.search.search_requests(self.config.target):
                 yield scrapy.Request(
@@ -105,10 +147,36 @@ class MentionsSpider(PageSpider):
                     },
                 )
 
-    def seed_request(self, url: str) -> scrapy.Request:
-        """A discovered seed (from a sitemap, a feed, a search): its site is crawled like a seed's."""
+    def seed_request(self, url: str, discovered_by: str, discovered_via: str | None = None) -> scrapy.Request:
+        """A discovered seed (from a sitemap, a feed, a source): its site is crawled like a seed's;
+        `discovered_by` / `discovered_via` go into its records (provenance)."""
         self.seed_sites.add(registered_domain(host_of(url)))
-        return self.crawl_request(canonical_url(url), hop=0)
+        meta = {"discovered_by": discovered_by, "discovered_via": discovered_via}
+        return self.crawl_request(canonical_url(url), hop=0, **meta)
+
+    def discovered(self, url: str, source: str, query: str) -> scrapy.Request:
+        """A discovery source's candidate: crawled like a seed, judged by the page itself."""
+        return self.seed_request(url, source, query)
+
+    def _discovery_closed(self, spider: scrapy.Spider, reason: str) -> None:
+        """With no seeds, a crawl whose every source failed or found nothing says so on one
+        line and ends with exit status 3 (see commands/crawl.py)."""
+        if self.config.seeds or not self.discovery.sources or reason != "finished":
+            return
+        books = self.discovery.books
+        if any(book.candidates for book in books.values()):
+            return
+        failed = sorted(name for name, book in books.items() if book.failures)
+        found_nothing = sorted(name for name, book in books.items() if not book.failures)
+        parts = []
+        if failed:
+            parts.append("failed: " + ", ".join(f"{n} ({books[n].failures[-1][:80]})" for n in failed))
+        if found_nothing:
+            parts.append("found nothing: " + ", ".join(found_nothing))
+        self.logger.error(
+            "Discovery found no page to crawl (%s); give -a seeds=... or other -a sources", "; ".join(parts)
+        )
+        self.crawler.stats.set_value("discovery/nothing_to_crawl", 1)
 
     def parse_search(self, response: Response) -> Iterator[scrapy.Request]:
         query = response.meta.get("search_query")
@@ -121,7 +189,7 @@ class MentionsSpider(PageSpider):
         )
         self.crawler.stats.inc_value("discovery/search/results", len(urls))
         for url in urls:
-            yield self.seed_request(url)
+            yield self.seed_request(url, "searxng", query)
 
     def search_failed(self, failure: Failure) -> None:
         self.logger.warning("Search request failed: %s", failure.value)
@@ -129,18 +197,33 @@ class MentionsSpider(PageSpider):
 
     # --- requests ---------------------------------------------------------------------------
 
-    def crawl_request(self, url: str, hop: int) -> scrapy.Request:
-        return self.page_request(url, {"hop": hop}, self.parse_page, self.page_failed)
+    def crawl_request(self, url: str, hop: int, **meta: Any) -> scrapy.Request:
+        """A page of the crawl. A seed that looks like a sitemap or a feed is fetched statically
+        first, whatever the render mode: a browser would show an XML viewer, not the XML."""
+        probe = hop == 0 and looks_like_seed_document(url)
+        return self.page_request(
+            url,
+            {"hop": hop, **meta, **({"document_probe": True} if probe else {})},
+            self.parse_page,
+            self.page_failed,
+            force_static=probe,
+        )
 
     # --- callbacks --------------------------------------------------------------------------
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         url = response.meta.get("source_url", response.url)
-        if response.meta.get("hop", 0) == 0 and not is_html(response):
+        meta = response.meta
+        if meta.get("hop", 0) == 0 and not is_html(response):
             kind = sniff_seed_document(response.body, response.headers.get(b"Content-Type"))
             if kind != HTML:  # a seed that is a sitemap or a feed: its URLs are the seeds
                 yield from self._seed_document(response, kind)
                 return
+        if meta.get("document_probe") and self.config.render == "always" and is_html(response):
+            # it was a page after all: render it as every page of this crawl is
+            carried = {k: v for k, v in meta.items() if k in self.carried_meta}
+            yield self.page_request(url, carried, self.parse_page, self.page_failed, render_reason="always")
+            return
         snapshot = self.snapshot(response)
         if snapshot is None:
             yield self.not_html_record(url, response)
@@ -150,7 +233,12 @@ class MentionsSpider(PageSpider):
             return
         yield from self._handle(url, response.meta, snapshot)
 
-    def _seed_document(self, response: Response, kind: str) -> Iterator[scrapy.Request]:
+    def _seed_document(self, response: Response, kind: str) -> Iterator[Any]:
+        """The URLs of a seed sitemap or feed become seeds (on whatever host they are: their
+        sites are crawled as seed sites). Sitemap indexes nest at most SITEMAP_MAX_DEPTH levels
+        and a crawl reads at most SITEMAP_MAX_DOCUMENTS of them; a document refused (a gzip
+        bomb, a broken file) gets its `page` record with the error."""
+        url = response.meta.get("source_url", response.url)
         try:
             if kind == FEED:
                 pages, nested = parse_feed(response.body, response.url), []
@@ -158,12 +246,28 @@ class MentionsSpider(PageSpider):
                 pages, nested = parse_sitemap(response.body, response.url)
         except DiscoveryError as exc:
             self.logger.warning("Seed %s: %s", response.url, exc)
+            self.crawler.stats.inc_value(f"discovery/{kind}/refused")
+            yield self.page_record(
+                url, response.meta, response.status, response.url, False, error=str(exc)[:500]
+            )
             return
         self.crawler.stats.inc_value(f"discovery/{kind}/urls", len(pages))
-        for url in nested:
-            yield self.crawl_request(canonical_url(url), hop=0)  # a sitemap index's sitemaps
-        for url in pages:
-            yield self.seed_request(url)
+        level = response.meta.get("sitemap_level", 0) + 1
+        for nested_url in nested:  # a sitemap index's sitemaps
+            if level > self.sitemap_max_depth or self._sitemap_documents >= self.sitemap_max_documents:
+                self.crawler.stats.inc_value("discovery/sitemap/dropped_nesting")
+                continue
+            self._sitemap_documents += 1
+            yield self.crawl_request(
+                canonical_url(nested_url),
+                hop=0,
+                sitemap_level=level,
+                discovered_by="sitemap",
+                discovered_via=url,
+            )
+        by = "feed" if kind == FEED else "sitemap"
+        for page_url in pages:
+            yield self.seed_request(page_url, by, url)
 
     def page_failed(self, failure: Failure) -> Iterator[Any]:
         """A page that could not be fetched still gets its `page` record, with the error; a page
@@ -175,6 +279,7 @@ class MentionsSpider(PageSpider):
             yield from self._handle(fallback.meta["source_url"], fallback.meta, fallback)
         else:
             page = self.failure_record(failure)
+            self.discovery.page_crawled(page.discovered_by, 0, 0)
             yield page
             # (an HTTP error is a result; robots.txt or the guard refusing the page is not)
             if self.config.check_links and (failure.check(HttpError) or not failure.check(IgnoreRequest)):
@@ -199,7 +304,7 @@ class MentionsSpider(PageSpider):
             yield from self._page_checked(url, CheckResult(snapshot.status, None, utc_now()))
             yield from self._check_links(url, found, hop)
         if hop < self.config.depth:
-            yield from self._follow(found, hop)
+            yield from self._follow(found, hop, url)
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -229,7 +334,10 @@ class MentionsSpider(PageSpider):
             evidence=found.evidence,
             backlinks=len(found.backlinks),
             mentions=len(found.mentions),
+            error=TOO_LARGE if snapshot.truncated else None,
         )
+        discovered_by = meta.get("discovered_by")
+        self.discovery.page_crawled(discovered_by, len(found.backlinks), len(found.mentions))
         for link in found.backlinks:
             yield from self._backlink_ready(
                 Backlink(
@@ -252,6 +360,7 @@ class MentionsSpider(PageSpider):
                     hidden=link.hidden,
                     context=link.context,
                     rendered=rendered,
+                    discovered_by=discovered_by,
                 )
             )
         for mention in found.mentions:
@@ -268,6 +377,7 @@ class MentionsSpider(PageSpider):
                 linked=mention.linked,
                 unlinked=found.unlinked,
                 occurrence=mention.occurrence,
+                discovered_by=discovered_by,
             )
         if found.unlinked and found.contacts is not None:
             yield Lead(
@@ -451,9 +561,9 @@ class MentionsSpider(PageSpider):
         name = canonical if canonical and self.config.target.owns(canonical) else url
         self.target_index.add(name, found.title, found.content_text)
 
-    def _follow(self, found: PageExtraction, hop: int) -> Iterator[scrapy.Request]:
+    def _follow(self, found: PageExtraction, hop: int, via: str) -> Iterator[scrapy.Request]:
         for link in found.links:
             if self._followable(link):
                 url = canonical_url(link.url)
                 if self.followed.add(url):  # (a URL yielded before would only reach the dupefilter)
-                    yield self.crawl_request(url, hop + 1)
+                    yield self.crawl_request(url, hop + 1, discovered_by="link", discovered_via=via)
