@@ -67,14 +67,17 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # levels deep at most, and a crawl reads at most this many nested sitemaps.
 SITEMAP_MAX_DEPTH = 3
 SITEMAP_MAX_DOCUMENTS = 500
-# Search discovery: a SearXNG instance's base URL (its JSON format enabled); empty = off. Queries are
-# built from the target and brand terms ("Brand" -site:target.com, forum/review/profile variants).
+# Search discovery: a SearXNG instance's base URL (its JSON format enabled); empty = off. When set,
+# the `searxng` discovery source joins the default sources. Queries are built from the target and
+# brand terms ("Brand" -site:target.com, forum/review/profile variants).
 SEARCH_URL = ""
 # "searxng" or the dotted path of your own SearchProvider subclass (see backlink_spider/discovery.py).
 SEARCH_PROVIDER = "searxng"
 SEARCH_MAX_QUERIES = 6
 SEARCH_PAGES = 1
 SEARCH_MAX_RESULTS = 200
+# At most one search request this often (seconds): a SearXNG instance throttles busy clients.
+SEARCH_MIN_INTERVAL = 1.0
 
 # --- discovery sources (backlink_spider/sources/) ---------------------------------------------
 # Open-web sources asked where the target is linked and named when a crawl runs (`-a sources=...`

@@ -99,7 +99,13 @@ def test_search_discovery_seeds_the_crawl(demo_web, tmp_path):
     with FakeSearxng(results) as searx:
         settings = {**demo_settings(demo_web), "ALLOWED_HOSTS": "127.*", "SEARCH_URL": searx.base_url}
         result = run_crawl(
-            {"target": "brewbird.io", "depth": "0", "render": "never", "check_links": "false"},
+            {
+                "target": "brewbird.io",
+                "sources": "searxng",
+                "depth": "0",
+                "render": "never",
+                "check_links": "false",
+            },
             tmp_path,
             settings,
         )
@@ -121,3 +127,6 @@ def test_search_discovery_seeds_the_crawl(demo_web, tmp_path):
     ]
     leads = {lead["source_url"] for lead in result.records("lead")}
     assert leads == {f"{blog}/2026/04/espresso-grinders-compared/", f"{forum}/t/grinder-retention-tips/57"}
+    assert {p["discovered_by"] for p in result.records("page")} == {"searxng"}
+    (summary,) = result.records("summary")
+    assert summary["discovery"]["searxng"]["candidates"] == 2

@@ -36,6 +36,7 @@ SOURCES = {
     "stackexchange": "backlink_spider.sources.stackexchange.StackExchangeSource",
     "gdelt": "backlink_spider.sources.gdelt.GdeltSource",
     "lemmy": "backlink_spider.sources.lemmy.LemmySource",
+    "searxng": "backlink_spider.sources.searxng.SearxngSource",
     "brave": "backlink_spider.sources.keyed.BraveSource",
     "marginalia": "backlink_spider.sources.keyed.MarginaliaSource",
     "mojeek": "backlink_spider.sources.keyed.MojeekSource",
@@ -49,12 +50,13 @@ class SourceChoiceError(ValueError):
 def build_sources(chosen: list[str] | None, settings: Any) -> tuple[list[Source], dict[str, str]]:
     """The sources of this crawl and, for the default list, those left out with the reason.
 
-    `chosen` is the user's `-a sources=` list (None: DISCOVERY_SOURCES plus every keyed source
-    whose key is set; []: none). A chosen source that needs a key without one is an error."""
+    `chosen` is the user's `-a sources=` list (None: DISCOVERY_SOURCES plus every source that
+    needs a setting and has it: SearXNG with SEARCH_URL, the keyed APIs with their key; []: none).
+    A chosen source whose setting is missing is an error."""
     explicit = chosen is not None
     names = list(chosen) if explicit else list(settings.getlist("DISCOVERY_SOURCES"))
     if not explicit:
-        names += [n for n in ("brave", "marginalia", "mojeek") if n not in names]
+        names += [n for n in ("searxng", "brave", "marginalia", "mojeek") if n not in names]
     sources: list[Source] = []
     skipped: dict[str, str] = {}
     for name in dict.fromkeys(names):

@@ -22,6 +22,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from backlink_spider.arguments import ArgumentError, CrawlArguments
+from backlink_spider.claims import FoundLink, verify_claim
 from backlink_spider.discovery import (
     FEED,
     HTML,
@@ -29,12 +30,11 @@ from backlink_spider.discovery import (
     looks_like_seed_document,
     parse_feed,
     parse_sitemap,
-    provider_from_settings,
     sniff_seed_document,
 )
 from backlink_spider.extract.page import OutLink, PageExtraction, PageSnapshot, best_snippet, extract_page
 from backlink_spider.linkcheck import HEAD_REFUSED, CheckResult, LinkCheckBook, TargetIndex, describe_failure
-from backlink_spider.records import Backlink, BrokenLink, Lead, Mention, utc_now
+from backlink_spider.records import Backlink, BrokenLink, Lead, LinkClaim, Mention, utc_now
 from backlink_spider.scope import FollowedUrls
 from backlink_spider.sources.base import SourceSettingError
 from backlink_spider.sources.runner import DiscoveryRunner, SourceChoiceError, build_sources, slot_settings
@@ -87,13 +87,15 @@ class MentionsSpider(PageSpider):
         spider.target_index = TargetIndex()
         spider.target_pages_max = settings.getint("TARGET_PAGES_MAX")
         spider.target_pages_wait = settings.getfloat("TARGET_PAGES_WAIT")
-        spider.search = provider_from_settings(settings)
         spider.distributed = bool(settings.get("REDIS_URL"))
-        spider._search_seen = set()
         spider.followed = FollowedUrls(settings.getint("FOLLOWED_URLS_MEMORY"))
         spider.sitemap_max_depth = settings.getint("SITEMAP_MAX_DEPTH")
         spider.sitemap_max_documents = settings.getint("SITEMAP_MAX_DOCUMENTS")
         spider._sitemap_documents = 0
+        # a vendor export's claimed links, by linking page: checked when the page is crawled
+        spider.claims = {}
+        for claim in spider.config.export.claims if spider.config.export else ():
+            spider.claims.setdefault(url_key(claim.source_url), []).append(claim)
         sources, skipped = cls.discovery_sources(spider.config, settings)
         for name, why in skipped.items():
             spider.logger.info("Discovery source %s left out: %s", name, why)
@@ -127,25 +129,12 @@ class MentionsSpider(PageSpider):
                 self.logger.warning(
                     "Target pages not all fetched after %ss; starting the crawl", self.target_pages_wait
                 )
+        export = self.config.export
+        by, via = (f"export:{export.vendor}", export.name) if export else ("seed", None)
         for url in self.config.seeds:
-            yield self.crawl_request(canonical_url(url), hop=0, discovered_by="seed")
+            yield self.crawl_request(canonical_url(url), hop=0, discovered_by=by, discovered_via=via)
         for request in self.discovery.start_requests():
             yield request
-        if self.search is not None:
-            for query, url, page in self.search.search_requests(self.config.target):
-                yield scrapy.Request(
-                    url,
-                    callback=self.parse_search,
-                    errback=self.search_failed,
-                    priority=50,
-                    # a search API's robots.txt is written for browsers, not for its API clients
-                    meta={
-                        "dont_obey_robotstxt": True,
-                        "handle_httpstatus_list": [403, 429, 500, 502, 503],
-                        "search_query": query,
-                        "search_page": page,
-                    },
-                )
 
     def seed_request(self, url: str, discovered_by: str, discovered_via: str | None = None) -> scrapy.Request:
         """A discovered seed (from a sitemap, a feed, a source): its site is crawled like a seed's;
@@ -157,6 +146,35 @@ class MentionsSpider(PageSpider):
     def discovered(self, url: str, source: str, query: str) -> scrapy.Request:
         """A discovery source's candidate: crawled like a seed, judged by the page itself."""
         return self.seed_request(url, source, query)
+
+    def _claims_checked(
+        self, url: str, status: int | None, error: str | None, links: list[FoundLink] | None
+    ) -> Iterator[LinkClaim]:
+        """The vendor's claims about this page, each with what the live page says."""
+        for claim in self.claims.pop(url_key(url), ()):
+            check = verify_claim(claim, status, error, links)
+            found = check.found
+            yield LinkClaim(
+                crawl_id=self.crawl_id,
+                target=self.config.target.host,
+                crawled_at=utc_now(),
+                vendor=claim.vendor,
+                source_url=claim.source_url,
+                target_url=claim.target_url,
+                claimed_anchor=claim.anchor,
+                claimed_nofollow=claim.nofollow,
+                claimed_ugc=claim.ugc,
+                claimed_sponsored=claim.sponsored,
+                first_seen=claim.first_seen,
+                last_seen=claim.last_seen,
+                status=check.status,
+                reason=check.reason,
+                found_target_url=found.target_url if found else None,
+                found_anchor=found.anchor_text if found else None,
+                found_rel=list(found.rel) if found else [],
+                page_status=status,
+                export_line=claim.line,
+            )
 
     def _discovery_closed(self, spider: scrapy.Spider, reason: str) -> None:
         """With no seeds, a crawl whose every source failed or found nothing says so on one
@@ -177,23 +195,6 @@ class MentionsSpider(PageSpider):
             "Discovery found no page to crawl (%s); give -a seeds=... or other -a sources", "; ".join(parts)
         )
         self.crawler.stats.set_value("discovery/nothing_to_crawl", 1)
-
-    def parse_search(self, response: Response) -> Iterator[scrapy.Request]:
-        query = response.meta.get("search_query")
-        if response.status != 200:
-            self.logger.warning("Search %r answered HTTP %s", query, response.status)
-            self.crawler.stats.inc_value(f"discovery/search/http_{response.status}")
-            return
-        urls = self.search.results_filter(
-            self.search.parse_results(response.body), self.config.target, self._search_seen
-        )
-        self.crawler.stats.inc_value("discovery/search/results", len(urls))
-        for url in urls:
-            yield self.seed_request(url, "searxng", query)
-
-    def search_failed(self, failure: Failure) -> None:
-        self.logger.warning("Search request failed: %s", failure.value)
-        self.crawler.stats.inc_value("discovery/search/failed")
 
     # --- requests ---------------------------------------------------------------------------
 
@@ -280,6 +281,7 @@ class MentionsSpider(PageSpider):
         else:
             page = self.failure_record(failure)
             self.discovery.page_crawled(page.discovered_by, 0, 0)
+            yield from self._claims_checked(page.url, page.status, page.error, None)
             yield page
             # (an HTTP error is a result; robots.txt or the guard refusing the page is not)
             if self.config.check_links and (failure.check(HttpError) or not failure.check(IgnoreRequest)):
@@ -338,6 +340,8 @@ class MentionsSpider(PageSpider):
         )
         discovered_by = meta.get("discovered_by")
         self.discovery.page_crawled(discovered_by, len(found.backlinks), len(found.mentions))
+        links = [FoundLink(b.target_url, b.anchor_text, tuple(b.rel)) for b in found.backlinks]
+        yield from self._claims_checked(url, snapshot.status, None, links)
         for link in found.backlinks:
             yield from self._backlink_ready(
                 Backlink(
