@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from backlink_spider.exports import Export, ExportError, read_export, sniff_export
 from backlink_spider.matching import BrandMatcher
 from backlink_spider.render import RENDER_MODES
 from backlink_spider.target import Target, TargetError, parse_terms
@@ -131,7 +132,15 @@ def _bool(name: str, value: str | bool | None, default: bool) -> bool:
 
 
 def parse_seeds(value: str | None) -> list[str]:
-    """Seeds from a file of URLs (one per line, `#` comments) or a comma-separated list."""
+    """Seeds from a file of URLs (one per line, `#` comments), a vendor's backlink export, or a
+    comma-separated list."""
+    return read_seeds(value)[0]
+
+
+def read_seeds(value: str | None) -> tuple[list[str], Export | None]:
+    """(seed URLs, the vendor export they come from or None). A file is a vendor's backlink
+    export when its header row says so (exports.sniff_export): its linking pages are the seeds
+    and its claims are checked against the live pages."""
     if value is None or not str(value).strip():
         raise ArgumentError("missing -a seeds=FILE_OR_URLS (a file of URLs, or comma-separated URLs)")
     value = str(value).strip()
@@ -139,8 +148,21 @@ def parse_seeds(value: str | None) -> list[str]:
     looks_like_url = "://" in value
     if not looks_like_url and path.is_file():
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ArgumentError(f"-a seeds={value}: cannot read the file: {exc}") from None
+        if sniff_export(data):
+            try:
+                export = read_export(data, path.name)
+            except ExportError as exc:
+                raise ArgumentError(f"-a seeds={value}: {exc}") from None
+            seeds = list(dict.fromkeys(claim.source_url for claim in export.claims))
+            if not seeds:
+                raise ArgumentError(f"-a seeds={value}: a {export.vendor} export with no linking pages in it")
+            return seeds, export
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
             raise ArgumentError(f"-a seeds={value}: cannot read the file: {exc}") from None
         lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
         items = [line for line in lines if line]
@@ -166,7 +188,7 @@ def parse_seeds(value: str | None) -> list[str]:
             seeds.append(item)
     if not seeds:
         raise ArgumentError(f"-a seeds={value}: no URLs in it")
-    return seeds
+    return seeds, None
 
 
 @dataclass(frozen=True)
@@ -186,6 +208,8 @@ class CrawlArguments:
     sources: tuple[str, ...] | None = None
     since: date | None = None
     wikis: tuple[str, ...] | None = None
+    # the vendor export the seeds come from (its claims are verified on the live pages)
+    export: Export | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def parse(cls, kwargs: dict[str, object], *, seeds_optional: bool = True) -> CrawlArguments:
@@ -230,9 +254,12 @@ class CrawlArguments:
         if case not in ("insensitive", "sensitive"):
             raise ArgumentError(f"-a brand_case={case!r}: expected insensitive or sensitive")
         sources = _sources(_str(kwargs.get("sources")))
-        seeds = (
-            tuple(parse_seeds(_str(kwargs.get("seeds")))) if kwargs.get("seeds") or not seeds_optional else ()
+        seeds, export = (
+            read_seeds(_str(kwargs.get("seeds"))) if kwargs.get("seeds") or not seeds_optional else ((), None)
         )
+        if export is not None:  # (Search Console lists the site itself among its linking sites)
+            seeds = [url for url in seeds if not target.owns(url)]
+        seeds = tuple(seeds)
         if not seeds and sources == ():
             raise ArgumentError(
                 "nothing to crawl: -a sources=none turns discovery off, so give -a seeds=FILE_OR_URLS"
@@ -241,6 +268,7 @@ class CrawlArguments:
             target=target,
             # without seeds, what the discovery sources find is the crawl
             seeds=seeds,
+            export=export,
             sources=sources,
             since=_date("since", _str(kwargs.get("since"))),
             wikis=tuple(parse_terms(_str(kwargs.get("wikis")))) or None,

@@ -105,6 +105,7 @@ class Export:
     vendor: str
     claims: list[ClaimedLink]
     skipped: list[int] = field(default_factory=list)
+    name: str = ""  # the file's name, as given to read_export
 
 
 # --- the header rows -----------------------------------------------------------------------
@@ -503,7 +504,7 @@ def read_export(data: bytes, name: str = "") -> Export:
             f"{where}line {line}: no header row of an Ahrefs, Semrush, Majestic, Moz or Search "
             f"Console export in the first {_HEADER_SEARCH_ROWS} rows (it starts {_excerpt(first)})"
         )
-    export = Export(vendor=layout.vendor, claims=[])
+    export = Export(vendor=layout.vendor, claims=[], name=name)
     try:
         for start, row, _ in _records(text, layout.delimiter, strict=True):
             if start <= layout.skip_lines:

@@ -26,6 +26,8 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from backlink_spider.claims import CLAIM_STATUSES
+from backlink_spider.output import read_records
 from backlink_spider.records import Summary, utc_now
 from backlink_spider.report import build_summary, read_crawl, write_report
 from pipelines.jsonl import _Part
@@ -76,6 +78,8 @@ class CrawlSummary:
         records = read_crawl(local, crawl_id)  # read once: numbers, leads CSV and report
         numbers = build_summary(records)
         statuses = Counter(r.get("status") for r in records["link_status"])
+        found = Counter(r.get("status") for r in read_records(local, "link_claim", crawl_id))
+        claims = {status: found[status] for status in CLAIM_STATUSES if found[status]}
         runner = getattr(spider, "discovery", None)
         discovery = runner.summary() if runner is not None and runner.sources else None
         leads_csv = report_path = None
@@ -98,6 +102,7 @@ class CrawlSummary:
             link_status=dict(statuses) or None,
             report=self._where(report_path),
             discovery=discovery,
+            claims=dict(claims) or None,
             **{name: numbers[name] for name in SUMMARY_NUMBERS},
         )
         date = datetime.now(UTC).strftime("%Y-%m-%d")
@@ -136,6 +141,9 @@ def format_summary(summary: Summary, location: OutputLocation, leads_csv: Path |
             f"leads: {summary.leads}",
             f"  broken links: {summary.broken_links}",
         ]
+    if summary.claims:
+        counts = ", ".join(f"{k} {v}" for k, v in summary.claims.items())
+        lines.append(f"  vendor claims: {sum(summary.claims.values())} ({counts})")
     for name, book in (summary.discovery or {}).items():
         failed = f", failed: {book['failures'][-1][:80]}" if book["failures"] else ""
         lines.append(

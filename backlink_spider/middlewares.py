@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from fnmatch import fnmatch
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
@@ -13,6 +12,7 @@ from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 from twisted.internet.error import DNSLookupError
 
 from backlink_spider.arguments import parse_host_aliases
+from backlink_spider.hostscope import HostScope
 from backlink_spider.netsafety import UNRESOLVABLE, AddressPolicy
 
 logger = logging.getLogger(__name__)
@@ -97,27 +97,24 @@ class HostAliasMiddleware:
 
 class HostFilterMiddleware:
     """Host patterns that scope a crawl, checked before any DNS lookup: `ALLOWED_HOSTS` (fnmatch
-    patterns; empty = every host) and `DENIED_HOSTS`. Stats: `host_filter/refused`."""
+    patterns; empty = every host) and `DENIED_HOSTS` (the rule is hostscope.HostScope, which the
+    browser's egress proxy applies too). Stats: `host_filter/refused`."""
 
-    def __init__(self, crawler: Crawler, allowed: list[str], denied: list[str]) -> None:
+    def __init__(self, crawler: Crawler, scope: HostScope) -> None:
         self.crawler = crawler
-        self.allowed = [p.lower() for p in allowed]
-        self.denied = [p.lower() for p in denied]
+        self.scope = scope
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HostFilterMiddleware:
-        settings = crawler.settings
-        return cls(crawler, settings.getlist("ALLOWED_HOSTS"), settings.getlist("DENIED_HOSTS"))
+        return cls(crawler, HostScope.from_settings(crawler.settings))
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if not self.allowed and not self.denied:
+        if not self.scope:
             return None
-        host = (urlsplit(request.url).hostname or "").lower()
-        if any(fnmatch(host, p) for p in self.denied) or (
-            self.allowed and not any(fnmatch(host, p) for p in self.allowed)
-        ):
+        reason = self.scope.refusal(urlsplit(request.url).hostname or "")
+        if reason:
             self.crawler.stats.inc_value("host_filter/refused")
-            raise IgnoreRequest(f"refused: host {host} is outside ALLOWED_HOSTS/DENIED_HOSTS")
+            raise IgnoreRequest(f"refused: {reason}")
         return None
 
 

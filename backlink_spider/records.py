@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from backlink_spider.urls import url_key
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: discovered_by/via, link_claim, summary discovery/claims
 
 
 def utc_now() -> str:
@@ -221,13 +221,43 @@ class Summary(Record):
     # per discovery source: {"requests", "queries", "candidates", "pages", "pages_with_backlinks",
     # "pages_with_mentions", "failures"} ("Where we looked")
     discovery: dict | None = None
+    # crawls seeded by a vendor export: its claimed links by status ({"verified": n, "changed": n, ...})
+    claims: dict | None = None
 
     def identity(self) -> tuple[object, ...]:
         return (self.crawl_id, self.worker)
 
 
+@dataclass(kw_only=True)
+class LinkClaim(Record):
+    """A backlink a vendor's export claims (`-a seeds=EXPORT`), checked on the live page: one per
+    claimed link. `status`: verified | changed | not_found | page_gone | unverified (see claims.py)."""
+
+    TYPE = "link_claim"
+    vendor: str
+    source_url: str
+    target_url: str | None = None
+    claimed_anchor: str | None = None
+    claimed_nofollow: bool | None = None
+    claimed_ugc: bool | None = None
+    claimed_sponsored: bool | None = None
+    first_seen: str | None = None
+    last_seen: str | None = None
+    status: str
+    reason: str | None = None
+    found_target_url: str | None = None
+    found_anchor: str | None = None
+    found_rel: list[str] = field(default_factory=list)
+    page_status: int | None = None
+    export_line: int = 0
+
+    def identity(self) -> tuple[object, ...]:
+        target = url_key(self.target_url) if self.target_url else ""
+        return (self.vendor, url_key(self.source_url), target, self.claimed_anchor or "")
+
+
 RECORD_TYPES: dict[str, type[Record]] = {
-    cls.TYPE: cls for cls in (Page, Backlink, Mention, Lead, BrokenLink, LinkStatus, Summary)
+    cls.TYPE: cls for cls in (Page, Backlink, Mention, Lead, BrokenLink, LinkStatus, LinkClaim, Summary)
 }
 
 
