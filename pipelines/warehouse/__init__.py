@@ -11,7 +11,7 @@ dataclass fields and type hints (`backlink_spider.schemas.record_fields`), prima
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from backlink_spider.records import RECORD_TYPES
@@ -19,7 +19,8 @@ from backlink_spider.schemas import FieldSpec, record_fields
 
 KEY = ("record_id", "crawl_id")
 VIEWS = ("crawls", "outreach_queue", "referring_domains", "link_changes")  # in dependency order
-VIEWS_SQL = Path(__file__).with_name("views.sql")
+# package data (pyproject.toml), read through importlib.resources: works from a wheel or an egg too
+VIEWS_SQL = resources.files(__package__).joinpath("views.sql")
 
 
 @dataclass

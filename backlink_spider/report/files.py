@@ -1,0 +1,113 @@
+"""The report's files: reading a crawl (and the previous crawl of its target) from OUTPUT_DIR and
+writing OUTPUT_DIR/reports/<crawl_id>.html; `main` is `python -m backlink_spider.report`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import orjson
+
+from backlink_spider.output import read_records
+from backlink_spider.report.numbers import REPORTED_TYPES, build_summary
+from backlink_spider.report.render import render_report
+
+
+def read_crawl(output_dir: str | Path, crawl_id: str) -> dict[str, list[dict]]:
+    """Every record of one crawl, by type (read_records keeps only this crawl id's records, not
+    those of crawl ids that extend it, `weekly` vs `weekly-2`)."""
+    return {kind: list(read_records(output_dir, kind, crawl_id)) for kind in REPORTED_TYPES}
+
+
+def _crawl_starts(output_dir: Path) -> dict[str, tuple[str | None, str]]:
+    """crawl_id -> (target, earliest crawled_at) over the backlink files of OUTPUT_DIR."""
+    starts: dict[str, tuple[str | None, str]] = {}
+    for path in sorted(Path(output_dir, "backlink").glob("dt=*/*.jsonl")):
+        if path.name.startswith("."):
+            continue
+        with open(path, "rb") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                record = orjson.loads(line)
+                crawl_id, at = record.get("crawl_id"), record.get("crawled_at")
+                if not crawl_id or not at:
+                    continue
+                known = starts.get(crawl_id)
+                if known is None or at < known[1]:
+                    starts[crawl_id] = (record.get("target"), at)
+    return starts
+
+
+def find_previous_crawl(
+    output_dir: str | Path, target: str | None, started_at: str | None, crawl_id: str
+) -> str | None:
+    """The latest crawl of `target` in OUTPUT_DIR that started before `started_at`."""
+    if not started_at:
+        return None
+    earlier = [
+        (at, cid)
+        for cid, (tgt, at) in _crawl_starts(Path(output_dir)).items()
+        if cid != crawl_id and tgt == target and at < started_at
+    ]
+    return max(earlier)[1] if earlier else None
+
+
+def write_report(
+    output_dir: str | Path,
+    crawl_id: str,
+    records: dict[str, list[dict]] | None = None,
+    discovery: dict | None = None,
+) -> Path:
+    """Write OUTPUT_DIR/reports/<crawl_id>.html (atomically) and return its path. `records`: the
+    crawl's records when the caller has read them already (read_crawl); `discovery`: what each
+    discovery source did (the summary record's `discovery`)."""
+    if not crawl_id or "/" in crawl_id or "\\" in crawl_id or crawl_id.startswith(".") or "\0" in crawl_id:
+        raise ValueError(f"not a crawl id: {crawl_id!r}")
+    output_dir = Path(output_dir)
+    if records is None:
+        records = read_crawl(output_dir, crawl_id)
+    if not any(records.values()):
+        raise FileNotFoundError(f"no records of crawl {crawl_id!r} under {output_dir}")
+    summary = build_summary(records)
+    previous_id = find_previous_crawl(output_dir, summary["target"], summary["started_at"], crawl_id)
+    previous = read_crawl(output_dir, previous_id) if previous_id else None
+    if discovery is None:  # a report made again later: the summary record kept the sources' book
+        for record in records.get("summary") or ():
+            discovery = record.get("discovery") or discovery
+    html = render_report(summary, records, previous, discovery)
+
+    reports = output_dir / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    final = reports / f"{crawl_id}.html"
+    partial = reports / f".{crawl_id}.html.{os.getpid()}.partial"
+    try:
+        with open(partial, "w", encoding="utf-8") as handle:
+            handle.write(html)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, final)
+    finally:
+        if partial.exists():
+            partial.unlink()
+    return final
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m backlink_spider.report OUTPUT_DIR CRAWL_ID`: write the report, print its path.
+    Returns the exit status (2 for a bad crawl id or a crawl without records)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m backlink_spider.report", description="Write a crawl's HTML report and print its path."
+    )
+    parser.add_argument("output_dir", help="the crawl's OUTPUT_DIR")
+    parser.add_argument("crawl_id", help="the crawl id (the records' crawl_id)")
+    args = parser.parse_args(argv)
+    try:
+        path = write_report(args.output_dir, args.crawl_id)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
