@@ -1,7 +1,11 @@
 """`make demo`: serve the demo web on loopback, run the real `scrapy crawl mentions` on it, and
 print what it found and where the output went.
 
-    python -m demo.crawl [--render auto|always|never] [--output-dir output] [--port 8800]
+    python -m demo.crawl [--render auto|always|never] [--output-dir output] [--port 8800] [--seeds]
+
+By default the crawl is the headline command, `scrapy crawl mentions -a target=brewbird.io` with
+no seeds: the discovery sources find the pages (their APIs are served by demo/discovery.py as the
+demo web's world would answer them). `--seeds` crawls from the demo sites' home pages instead.
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ import argparse
 import os
 import subprocess
 import sys
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
+from demo.discovery import DemoSources
 from demo.serve import DemoWeb
 from pipelines.warehouse.load import main as load_main
 
@@ -40,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output-dir", default=str(ROOT / "output"))
     parser.add_argument("--port", type=int, default=8800, help="port of every demo site (0: any free)")
     parser.add_argument("--depth", type=int, default=2)
+    parser.add_argument("--seeds", action="store_true", help="crawl from the home pages, no discovery")
     args = parser.parse_args(argv)
 
     try:
@@ -49,17 +56,19 @@ def main(argv: list[str] | None = None) -> int:
         web = DemoWeb(port=0)  # the fixed port is taken: any free one will do for a demo
         web.start()
     crawl_id = "demo-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stack = ExitStack()
     try:
         print("Demo web:", ", ".join(f"{name} {url}" for name, url in web.urls.items()), flush=True)
-        arguments = {
-            "target": "brewbird.io",
-            "seeds": ",".join(web.seeds),
-            "depth": args.depth,
-            "render": args.render,
-        }
+        arguments = {"target": "brewbird.io", "depth": args.depth, "render": args.render}
+        if args.seeds:
+            arguments["seeds"] = ",".join(web.seeds)
+            discovery = {}
+        else:  # the open web's APIs, answering as the demo web's world would
+            discovery = stack.enter_context(DemoSources(web)).settings
         settings = {
             # brewbird.io is served on loopback, and nothing outside the demo web is ever fetched
             **web.crawl_settings(),
+            **discovery,
             "OUTPUT_DIR": args.output_dir,
             "CRAWL_ID": crawl_id,
             "AUTOTHROTTLE_ENABLED": "False",
@@ -74,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"crawl failed with exit status {result.returncode}", file=sys.stderr)
             return result.returncode
     finally:
+        stack.close()
         web.stop()
     # The warehouse: load this and earlier demo crawls into DuckDB, show where outreach starts.
     database = Path(args.output_dir) / "warehouse.duckdb"

@@ -296,6 +296,10 @@ class MentionsSpider(PageSpider):
 
     def _handle(self, url: str, meta: dict[str, Any], snapshot: PageSnapshot) -> Iterator[Any]:
         hop = meta.get("hop", 0)
+        if snapshot.url and snapshot.url != url:
+            # the page is recorded under the URL asked for; where it redirected to is the same page,
+            # never to be crawled again through a link to it (e.g. /t/57 -> /t/slug/57)
+            self.followed.add(canonical_url(snapshot.url))
         found = extract_page(snapshot, self.config.target, self.matcher)
         if snapshot.rendered:
             self.learn_from_sample(url, meta, found)
