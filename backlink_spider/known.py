@@ -1,5 +1,6 @@
-"""Backlinks known from earlier crawls: read from a JSONL output tree, a DuckDB warehouse file, or
-a PostgreSQL warehouse (DSN). For each linking page, the links its most recent crawl saw."""
+"""Backlinks known from earlier crawls: read from a JSONL output tree, a DuckDB warehouse file, a
+PostgreSQL warehouse (DSN), or a vendor's backlink export (exports.py: Ahrefs, Semrush, Majestic,
+Moz). For each linking page, the links its most recent crawl (or the export) saw."""
 
 from __future__ import annotations
 
@@ -38,6 +39,41 @@ def _from_sql(connection, placeholder: str, target: Target) -> list[dict]:  # no
     return [dict(zip(KNOWN_FIELDS, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _from_export(known: str, target: Target) -> list[dict]:
+    """The claimed links of a vendor export, as known backlinks (crawl_id `export:<vendor>`)."""
+    from backlink_spider.exports import ExportError, read_export, sniff_export
+
+    data = Path(known).read_bytes()
+    if not sniff_export(data):
+        raise KnownError(
+            f"-a known={known}: not a backlink export of a known vendor (nor an output directory)"
+        )
+    try:
+        export = read_export(data, Path(known).name)
+    except ExportError as exc:
+        raise KnownError(f"-a known={known}: {exc}") from None
+    rows = [
+        {
+            "source_url": claim.source_url,
+            "target_url": claim.target_url,
+            "anchor_text": claim.anchor or "",
+            "rel": [flag for flag in ("nofollow", "ugc", "sponsored") if getattr(claim, flag)],
+            "crawl_id": f"export:{export.vendor}",
+            "crawled_at": claim.last_seen or claim.first_seen or "",
+            "record_id": "",
+            "target": target.host,
+        }
+        for claim in export.claims
+        if claim.target_url and target.owns(claim.target_url)
+    ]
+    if not rows:
+        raise KnownError(
+            f"-a known={known}: no claimed links to {target.host} with a target URL in it "
+            "(Search Console exports name linking pages only: crawl them with -a seeds=)"
+        )
+    return rows
+
+
 @lru_cache(maxsize=2)  # the crawl command checks -a known before the spider is built: read once
 def load_known_backlinks(known: str, target: Target) -> dict[str, list[dict]]:
     """Known backlinks of `target` by source page: {source_url: [backlink dicts of its latest crawl]}.
@@ -69,6 +105,8 @@ def load_known_backlinks(known: str, target: Target) -> dict[str, list[dict]]:
             raise KnownError(
                 f"-a known={known}: cannot read its backlink table: {exc}".splitlines()[0]
             ) from None
+    elif Path(known).is_file():
+        rows = _from_export(known, target)
     else:
         if not Path(known, "backlink").is_dir():
             raise KnownError(f"-a known={known}: not an output directory with backlink records")

@@ -9,20 +9,55 @@ import socket
 
 import pytest
 
-from demo.discovery import GDELT_ARTICLES, HACKERNEWS_DISCUSSION, HACKERNEWS_STORY, SOURCES, DemoSources
+from demo.discovery import (
+    GDELT_ARTICLES,
+    HACKERNEWS_DISCUSSIONS,
+    HACKERNEWS_STORY,
+    SOURCES,
+    STACKEXCHANGE_QUESTIONS,
+    DemoSources,
+)
 from tests.conftest import demo_settings, run_crawl
 
 # What the demo plants on the pages the sources point at (demo/README.md): the forum thread's
 # link only exists once its posts are fetched by JavaScript (render=auto finds it).
+FORUM_42, FORUM_57 = HACKERNEWS_DISCUSSIONS
+BLOG, DIRECTORY, RESOURCES = HACKERNEWS_STORY, ("directory", "/best-coffee-tools/"), ("resources", "/")
+NEWS_ARCHIVE, JANEDOE, MARCO = GDELT_ARTICLES[2], ("social", "/@janedoe"), ("social", "/@marco")
+# What the demo plants on the pages the sources point at (demo/README.md): the forum thread's and
+# the profile's links exist only once JavaScript ran (render=auto finds them).
 EXPECTED_BACKLINKS = {
-    (HACKERNEWS_DISCUSSION, "https://brewbird.io/kettles/smart-kettle", "hackernews"),
-    (HACKERNEWS_STORY, "https://brewbird.io/", "hackernews"),
-    (HACKERNEWS_STORY, "https://brewbird.io/pricing", "hackernews"),
-    (HACKERNEWS_STORY, "https://blog.brewbird.io/guides/cold-brew", "hackernews"),
-    (HACKERNEWS_STORY, "https://brewbird.io/grinders/burr-grinder-pro", "hackernews"),
+    (BLOG, "https://blog.brewbird.io/guides/cold-brew", "hackernews"),
+    (BLOG, "https://brewbird.io/", "hackernews"),
+    (BLOG, "https://brewbird.io/grinders/burr-grinder-pro", "hackernews"),
+    (BLOG, "https://brewbird.io/pricing", "hackernews"),
+    (DIRECTORY, "https://brewbird.io/?utm_source=directory&utm_medium=listing", "stackexchange"),
+    (DIRECTORY, "https://brewbird.io/kettles/smart-kettle", "stackexchange"),
+    (DIRECTORY, "https://www.brewbird.io/", "stackexchange"),
+    (FORUM_42, "https://brewbird.io/kettles/smart-kettle", "hackernews"),
+    (NEWS_ARCHIVE, "https://brewbird.io/", "gdelt"),
+    (RESOURCES, "https://brewbird.io/guides/cold-brew", "stackexchange"),
+    (RESOURCES, "https://brewbird.io/old-kettle-guide", "stackexchange"),
+    (RESOURCES, "https://www.brewbird.io/kettles/smart-kettle", "stackexchange"),
+    (JANEDOE, "https://shop.brewbird.io/gift-cards", "stackexchange"),
+    (JANEDOE, "https://www.brewbird.io/?ref=janedoe", "stackexchange"),
 }
+EXPECTED_MENTIONS = {
+    (BLOG, "hackernews"),
+    (DIRECTORY, "stackexchange"),
+    (FORUM_42, "hackernews"),
+    (FORUM_57, "hackernews"),
+    (GDELT_ARTICLES[0], "gdelt"),
+    (NEWS_ARCHIVE, "gdelt"),
+    (RESOURCES, "stackexchange"),
+    (JANEDOE, "stackexchange"),
+    (MARCO, "stackexchange"),
+}
+# the unlinked mentions: outreach leads
+EXPECTED_LEADS = {FORUM_57, GDELT_ARTICLES[0], MARCO}
 HN_LINKS = "stories linking to brewbird.io on Hacker News"
 HN_NAMES = 'stories and comments naming "brewbird" on Hacker News'
+SE_QUERY = "search/advanced url=*brewbird.io* on {}"
 GDELT_QUERY = 'GDELT news naming (brewbird OR "brewbird.io")'
 
 
@@ -61,11 +96,17 @@ def test_no_seeds_the_sources_find_the_pages_and_say_so(demo_web, discovered):
         for p in discovered.records("page")
     }
     assert pages == {
-        HACKERNEWS_DISCUSSION: (200, "hackernews", HN_LINKS),
+        FORUM_42: (200, "hackernews", HN_LINKS),  # redirected to the thread: final_url says where
+        FORUM_57: (200, "hackernews", HN_NAMES),
         HACKERNEWS_STORY: (200, "hackernews", HN_NAMES),
+        **{
+            page: (200, "stackexchange", SE_QUERY.format(site))
+            for site, page in STACKEXCHANGE_QUESTIONS.items()
+        },
         GDELT_ARTICLES[0]: (200, "gdelt", GDELT_QUERY),
         GDELT_ARTICLES[1]: (200, "gdelt", GDELT_QUERY),
-        GDELT_ARTICLES[2]: (404, "gdelt", GDELT_QUERY),
+        GDELT_ARTICLES[2]: (200, "gdelt", GDELT_QUERY),
+        GDELT_ARTICLES[3]: (404, "gdelt", GDELT_QUERY),
     }
     backlinks = {
         (path(demo_web, b["source_url"]), b["target_url"], b["discovered_by"])
@@ -73,11 +114,9 @@ def test_no_seeds_the_sources_find_the_pages_and_say_so(demo_web, discovered):
     }
     assert backlinks == EXPECTED_BACKLINKS
     mentions = {(path(demo_web, m["source_url"]), m["discovered_by"]) for m in discovered.records("mention")}
-    assert mentions == {
-        (HACKERNEWS_DISCUSSION, "hackernews"),
-        (HACKERNEWS_STORY, "hackernews"),
-        (GDELT_ARTICLES[0], "gdelt"),
-    }
+    assert mentions == EXPECTED_MENTIONS
+    leads = {path(demo_web, lead["source_url"]) for lead in discovered.records("lead")}
+    assert leads == EXPECTED_LEADS
 
 
 def test_the_summary_says_where_the_crawl_looked(discovered):
@@ -86,14 +125,17 @@ def test_the_summary_says_where_the_crawl_looked(discovered):
     assert list(books) == ["wikipedia", "hackernews", "stackexchange", "gdelt", "lemmy"]
     assert {name: (b["candidates"], b["pages"], b["pages_with_backlinks"]) for name, b in books.items()} == {
         "wikipedia": (0, 0, 0),
-        "hackernews": (2, 2, 2),
-        "stackexchange": (0, 0, 0),
-        "gdelt": (3, 3, 0),
+        "hackernews": (3, 3, 2),
+        "stackexchange": (4, 4, 3),
+        "gdelt": (4, 4, 1),
         "lemmy": (0, 0, 0),
     }
     assert all(b["failures"] == [] and b["requests"] >= 1 for b in books.values())
     assert books["hackernews"]["queries"] == [HN_LINKS, HN_NAMES]
-    assert "discovery hackernews: 2 requests, 2 candidates, 2 pages (2 with backlinks" in discovered.stdout
+    assert "discovery hackernews: 2 requests, 3 candidates, 3 pages (2 with backlinks" in discovered.stdout
+    report = (discovered.output_dir / "reports" / "test.html").read_text(encoding="utf-8")
+    where = report.split('id="where-h">Where we looked</h2>', 1)[1].split("</section>", 1)[0]
+    assert 'data-label="Source">gdelt</td>' in where and HN_LINKS in where
 
 
 def test_a_dead_source_is_a_warning_and_the_crawl_goes_on(demo_web, tmp_path):

@@ -157,3 +157,31 @@ def test_search_console_latest_links_are_verified_by_any_link_to_the_target(demo
         (f"{blog}{BLOG}", "verified", "2026-11-02"),
         (f"{news}/2026/05/tariffs/", "not_found", "2026-10-30"),
     }
+
+
+def test_recheck_takes_the_same_export_as_its_known_links(demo_web, tmp_path):
+    blog = demo_web.urls["blog"]
+    export = tmp_path / "ahrefs.csv"
+    write_ahrefs(
+        export,
+        [
+            ahrefs_row("Cold brew", blog + BLOG, "https://brewbird.io/pricing", "their pricing page"),
+            ahrefs_row("Cold brew", blog + BLOG, "https://brewbird.io/gone-link", "an old link"),
+        ],
+    )
+    result = run_crawl(
+        {"target": "brewbird.io", "known": str(export), "render": "never"},
+        tmp_path / "out",
+        demo_settings(demo_web),
+        spider="recheck",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    statuses = {
+        (s["target_url"], s["status"], s["previous_crawl_id"])
+        for s in result.records("link_status")
+        if s["status"] != "new"
+    }
+    assert statuses == {
+        ("https://brewbird.io/pricing", "live", "export:ahrefs"),
+        ("https://brewbird.io/gone-link", "lost", "export:ahrefs"),
+    }
