@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import lxml.html
 import orjson
 import pytest
 from itemadapter import ItemAdapter
@@ -530,3 +531,86 @@ def test_report_in_headless_chromium(output_dir: Path, tmp_path: Path) -> None:
             assert set(requests) <= {url}, requests
         finally:
             browser.close()
+
+
+HOSTILE = '<script>alert(1)</script>"onmouseover=alert(2) x="'
+
+
+def test_hostile_text_is_escaped_and_hostile_urls_are_not_links() -> None:
+    """Every place a page's text reaches the report (title, anchor, snippet, author, URL, domain,
+    discovery source) gets the same string: it comes out as text, never as markup or a link."""
+    js = "javascript:alert(3)"
+    quoted = 'https://x.example/"onmouseover=alert(4)'
+
+    def backlink(record_id: str, anchor: str, rel: list[str], **kw) -> dict:
+        return {
+            "record_id": record_id,
+            "crawl_id": "now" if record_id != "old" else "before",
+            "target": HOSTILE,
+            "crawled_at": "2026-02-02T10:00:00Z",
+            "source_url": kw.pop("source_url", js),
+            "source_domain": HOSTILE,
+            "target_url": kw.pop("target_url", quoted),
+            "anchor_text": anchor,
+            "rel": rel,
+            "nofollow": "nofollow" in rel,
+            **kw,
+        }
+
+    now = [
+        backlink("a", HOSTILE, [], reclaim=True, target_status=404, target_error=HOSTILE),
+        backlink("b", HOSTILE + "!", ["nofollow"], source_url=quoted, target_url=js, position=HOSTILE),
+    ]
+    records = {
+        "page": [
+            {"url": js, "title": HOSTILE, "discovered_by": HOSTILE, "backlinks": 1, "source_type": HOSTILE}
+        ],
+        "backlink": now,
+        "lead": [
+            {
+                "source_url": js,
+                "title": HOSTILE,
+                "author": HOSTILE,
+                "emails": [HOSTILE, f"{js}//@x.com"],
+                "contact_url": quoted,
+                "social_profiles": [js],
+                "snippet": HOSTILE,
+                "source_type": HOSTILE,
+                "mentions": 1,
+            }
+        ],
+        "broken_link": [
+            {
+                "source_url": js,
+                "broken_url": quoted,
+                "anchor_text": HOSTILE,
+                "error": HOSTILE,
+                "suggested_replacement": js,
+            }
+        ],
+    }
+    previous = {"backlink": [backlink("old", HOSTILE + "?", [], source_url=quoted, target_url=js)]}
+    discovery = {HOSTILE: {"queries": [HOSTILE], "requests": 1, "candidates": 1, "failures": [HOSTILE]}}
+    html = render_report(build_summary(records), records, previous, discovery)
+
+    doc = lxml.html.document_fromstring(html)
+    assert doc.xpath("//script | //img | //iframe | //object | //embed | //link") == []
+    assert [a for el in doc.iter() if isinstance(el.tag, str) for a in el.attrib if a.startswith("on")] == []
+    assert doc.xpath("//a/@href") == []  # no URL here is a plain http(s) URL or e-mail address
+    assert "<script>" not in html and '"onmouseover' not in html and 'x=""' not in html
+    # Each hostile value is shown, as text, where the report shows it.
+    text = doc.text_content()
+    for shown in (
+        f"Crawl report: {HOSTILE} – now",  # <title>, from the records' target
+        f"anchor “{HOSTILE}?” → “{HOSTILE}!”",  # the changed link, anchor before → now
+        f"“{HOSTILE}”",  # broken-link and reclaim anchors
+        f"{HOSTILE}: 1",  # the chart of referring domains (an SVG <title>)
+        f"{js}//@x.com",  # an e-mail that is not one: text, no mailto:
+        quoted.removeprefix("https://"),  # an http URL with a quote in it: text, no link
+    ):
+        assert shown in text, shown
+    assert doc.xpath("string(//h1)") == HOSTILE
+    for label in ("Source", "Queries", "Failures", "Author", "Mention"):  # cells that show it as is
+        assert doc.xpath(f"string(//td[@data-label='{label}'])") == HOSTILE, label
+    assert doc.xpath("string(//td[@data-label='Page']/span[@class='strong'])") == HOSTILE  # lead title
+    assert doc.xpath("string(//td[@data-label='Status'])") == HOSTILE  # the broken link's error
