@@ -8,6 +8,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 from fnmatch import fnmatch
+from importlib import resources
 
 from lxml import etree
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
@@ -17,144 +18,36 @@ from backlink_spider.extract.dom import parse_html, walk
 
 RENDER_MODES = ("auto", "always", "never")
 
-# The page script: scrolls and clicks within bounds, then serialises the DOM with open shadow
-# roots (<bl-shadow-root>), same-origin iframes (<bl-iframe>) and computed visibility
-# (data-bl-hidden="1" where an element becomes hidden, "0" where it becomes visible again).
-SNAPSHOT_JS = r"""
-async (opts) => {
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-  const started = Date.now();
-  const inBudget = () => Date.now() - started < opts.budgetMs;
-  const root = () => document.scrollingElement || document.documentElement;
-  for (let i = 0; i < opts.scrollSteps && inBudget(); i++) {
-    const before = root().scrollHeight;
-    window.scrollBy(0, window.innerHeight);
-    await sleep(opts.scrollPauseMs);
-    const el = root();
-    if (el.scrollTop + window.innerHeight >= el.scrollHeight - 2 && el.scrollHeight === before) break;
-  }
-  let clicks = 0;
-  for (const selector of opts.clickSelectors) {
-    while (clicks < opts.maxClicks && inBudget()) {
-      const button = Array.from(document.querySelectorAll(selector)).find(
-        (b) => !b.disabled && b.getClientRects().length > 0 && !b.dataset.blClicked);
-      if (!button) break;
-      button.dataset.blClicked = "1";
-      button.click();
-      clicks++;
-      await sleep(opts.clickPauseMs);
-    }
-  }
-  window.scrollTo(0, 0);
-
-  const VOID = new Set(["AREA", "BASE", "BR", "COL", "EMBED", "HR", "IMG", "INPUT", "LINK", "META",
-                        "SOURCE", "TRACK", "WBR"]);
-  const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  const escAttr = (s) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;");
-  const out = [];
-  let size = 0, truncated = false;
-  const push = (s) => { size += s.length; out.push(s); if (size > opts.maxChars) truncated = true; };
-  const state = (el, parentHidden, gone) => {
-    // returns [hidden, gone]: `gone` = nothing below can be visible (display:none, opacity 0)
-    if (gone) return [true, true];
-    const view = el.ownerDocument.defaultView;
-    if (!view) return [parentHidden, false];
-    const cs = view.getComputedStyle(el);
-    if (cs.display === "none" || cs.opacity === "0") return [true, true];
-    if (cs.visibility !== "visible") return [true, false];
-    const tag = el.tagName;
-    if (tag === "A" || cs.position !== "static" || parseFloat(cs.textIndent) < -999) {
-      const r = el.getBoundingClientRect();
-      const sx = view.scrollX, sy = view.scrollY;
-      if (r.right + sx <= 0 || r.bottom + sy <= 0 || parseFloat(cs.textIndent) < -999) return [true, true];
-      if (tag === "A" && (r.width === 0 || r.height === 0)) {
-        const shown = Array.from(el.querySelectorAll("*")).some((c) => {
-          const cr = c.getBoundingClientRect(); return cr.width > 0 && cr.height > 0; });
-        if (!shown) return [true, true];
-      }
-    }
-    return [false, false];
-  };
-  const serialiseChildren = (node, hidden, gone) => {
-    for (const child of node.childNodes) serialise(child, hidden, gone);
-  };
-  const serialise = (node, parentHidden, gone) => {
-    if (truncated) return;
-    if (node.nodeType === Node.TEXT_NODE) { push(esc(node.data)); return; }
-    if (node.nodeType !== Node.ELEMENT_NODE) return;
-    const tag = node.tagName;
-    if (tag === "STYLE" || tag === "NOSCRIPT" || tag === "TEMPLATE") return;
-    if (tag === "SCRIPT") {
-      if ((node.type || "").toLowerCase() === "application/ld+json") push(
-        '<script type="application/ld+json">' + esc(node.textContent) + "</script>");
-      return;
-    }
-    const [hidden, goneHere] = node.closest && node.closest("head") ? [false, false]
-      : state(node, parentHidden, gone);
-    const name = tag.toLowerCase();
-    if (tag === "IFRAME") {
-      let doc = null;
-      try { doc = node.contentDocument; } catch (e) { doc = null; }
-      if (doc && doc.body) {
-        push('<bl-iframe src="' + escAttr(node.src || "") + '"' +
-                 (hidden !== parentHidden ? ' data-bl-hidden="' + (hidden ? 1 : 0) + '"' : "") + ">");
-        serialise(doc.body, hidden, goneHere);
-        push("</bl-iframe>");
-      }
-      return;
-    }
-    push("<" + name);
-    for (const attr of node.attributes) {
-      if (attr.name === "data-bl-hidden" || attr.name === "data-bl-clicked") continue;
-      let value = attr.value;
-      const isLink = tag === "A" || tag === "AREA";
-      if (isLink && attr.name === "href" && typeof node.href === "string") value = node.href;
-      push(" " + attr.name + '="' + escAttr(value) + '"');
-    }
-    if (hidden !== parentHidden) push(' data-bl-hidden="' + (hidden ? 1 : 0) + '"');
-    push(">");
-    if (VOID.has(tag)) return;
-    if (node.shadowRoot) {
-      push("<bl-shadow-root>");
-      serialiseChildren(node.shadowRoot, hidden, goneHere);
-      push("</bl-shadow-root>");
-    }
-    serialiseChildren(node, hidden, goneHere);
-    push("</" + name + ">");
-  };
-  serialise(document.documentElement, false, false);
-  const result = {html: "<!DOCTYPE html>" + out.join("").slice(0, opts.maxChars), url: location.href,
-                  clicks: clicks, truncated: truncated};
-  // The page's own copy is no longer needed: emptied, the DOM costs nothing to hand over again
-  // (the download handler still reads page.content() after the page methods).
-  if (document.contentType === "text/html") document.documentElement.replaceChildren();
-  return result;
-}
-"""
+# The page script (snapshot.js): lets the page settle, scrolls and clicks "load more" within
+# bounds, then serialises the DOM with open shadow roots (<bl-shadow-root>), same-origin iframes
+# (<bl-iframe>) and computed visibility (data-bl-hidden="1" where an element becomes hidden, "0"
+# where it becomes visible again). A file of its own, so editors and linters see JavaScript.
+SNAPSHOT_JS = resources.files("backlink_spider").joinpath("snapshot.js").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
 class RenderOptions:
     """How a page is driven in the browser. All bounds come from settings (see settings.py)."""
 
-    wait_for_network_idle_ms: int = 5000
-    scroll_steps: int = 8
-    scroll_pause_ms: int = 150
-    click_selectors: tuple[str, ...] = ()
-    max_clicks: int = 5
-    click_pause_ms: int = 300
-    budget_ms: int = 15000
-    max_chars: int = 10 * 1024 * 1024
+    wait_for_network_idle_ms: int
+    dom_quiet_ms: int
+    settle_timeout_ms: int
+    scroll_steps: int
+    click_selectors: tuple[str, ...]
+    max_clicks: int
+    budget_ms: int
+    max_chars: int
 
     @classmethod
     def from_settings(cls, settings) -> RenderOptions:  # noqa: ANN001
+        """The options of a crawl, from its Scrapy `settings`."""
         return cls(
             wait_for_network_idle_ms=settings.getint("RENDER_NETWORK_IDLE_TIMEOUT_MS"),
+            dom_quiet_ms=settings.getint("RENDER_DOM_QUIET_MS"),
+            settle_timeout_ms=settings.getint("RENDER_SETTLE_TIMEOUT_MS"),
             scroll_steps=settings.getint("RENDER_SCROLL_STEPS"),
-            scroll_pause_ms=settings.getint("RENDER_SCROLL_PAUSE_MS"),
             click_selectors=tuple(settings.getlist("RENDER_CLICK_SELECTORS")),
             max_clicks=settings.getint("RENDER_MAX_CLICKS"),
-            click_pause_ms=settings.getint("RENDER_CLICK_PAUSE_MS"),
             budget_ms=settings.getint("RENDER_PAGE_BUDGET_MS"),
             max_chars=settings.getint("DOWNLOAD_MAXSIZE") or 2**31 - 1,
         )
@@ -168,11 +61,11 @@ class RenderOptions:
                 snapshot_page,
                 {
                     "idleMs": self.wait_for_network_idle_ms,
+                    "quietMs": self.dom_quiet_ms,
+                    "settleTimeoutMs": self.settle_timeout_ms,
                     "scrollSteps": self.scroll_steps,
-                    "scrollPauseMs": self.scroll_pause_ms,
                     "clickSelectors": list(self.click_selectors),
                     "maxClicks": self.max_clicks,
-                    "clickPauseMs": self.click_pause_ms,
                     "budgetMs": self.budget_ms,
                     "maxChars": self.max_chars,
                 },
@@ -186,7 +79,10 @@ class RenderBudgetExceeded(Exception):
 
 async def snapshot_page(page, options: dict) -> dict:  # noqa: ANN001
     """Wait for the network to go quiet (capped: pages that poll forever still get snapshotted),
-    scroll and click within bounds, and serialise the live DOM, all within the page's budget."""
+    then for the DOM to stay unchanged for `options["quietMs"]` (capped), scroll until a scroll adds
+    nothing, click "load more" controls, and serialise the live DOM, all within the page's budget.
+    `options` are those of `RenderOptions.page_methods`; returns `{"html", "url", "clicks",
+    "truncated"}`."""
 
     async def run() -> dict:
         try:

@@ -161,10 +161,19 @@ PLAYWRIGHT_MAX_CONTEXTS = 2
 RENDER_CONTEXT_PAGES = 50
 # Cap on waiting for the network to go quiet after load (ms).
 RENDER_NETWORK_IDLE_TIMEOUT_MS = 5_000
-# Scroll down at most this many screens (lazy and infinite lists), pausing in between (ms).
+# After the network goes quiet, and after each scroll or click, wait until the DOM has not changed
+# for this long (ms) and the page's own fetch/XHR requests are done: content a script inserts late
+# gets into the snapshot...
+RENDER_DOM_QUIET_MS = 500
+# ...but at most this long per wait (ms), so a page that never stops changing (a ticker, an
+# animation) is still snapshotted.
+RENDER_SETTLE_TIMEOUT_MS = 3_000
+# Scroll to the bottom at most this many times (infinite lists); scrolling stops at the first scroll
+# that adds nothing.
 RENDER_SCROLL_STEPS = 8
-RENDER_SCROLL_PAUSE_MS = 150
-# "Load more" style buttons clicked (CSS selectors), at most RENDER_MAX_CLICKS per page.
+# "Load more" controls are recognised by their text (en, de, fr, es, it, pt, nl) and by these CSS
+# selectors; links that navigate, submit buttons and buy/subscribe/log-in/delete/pay controls are
+# never clicked. At most RENDER_MAX_CLICKS per page.
 RENDER_CLICK_SELECTORS = [
     "button.load-more",
     "button[data-action='load-more']",
@@ -174,7 +183,6 @@ RENDER_CLICK_SELECTORS = [
     "button.more-comments",
 ]
 RENDER_MAX_CLICKS = 5
-RENDER_CLICK_PAUSE_MS = 300
 # render=auto: host patterns (fnmatch) always / never rendered, whatever the evidence.
 RENDER_ALWAYS_HOSTS = []
 RENDER_NEVER_HOSTS = []
@@ -211,32 +219,6 @@ RENDER_BLOCKED_HOSTS = [
     "clarity.ms",
 ]
 
-# --- components ---------------------------------------------------------------------------------
-DOWNLOADER_MIDDLEWARES = {
-    # All before robots.txt (100), so robots.txt fetches are aliased, filtered and guarded too.
-    "backlink_spider.middlewares.HostAliasMiddleware": 40,
-    "backlink_spider.middlewares.HostFilterMiddleware": 45,
-    "backlink_spider.middlewares.PrivateAddressGuardMiddleware": 50,
-    # Redirects that are never dropped as duplicates (loops end as `max redirections reached`).
-    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "backlink_spider.middlewares.RedirectEveryHopMiddleware": 600,
-}
-ITEM_PIPELINES = {
-    "pipelines.dedupe.DedupePipeline": 200,
-    "pipelines.jsonl.JsonlWriterPipeline": 900,
-}
-# With -s REDIS_URL=redis://host:port/db (and the same -s CRAWL_ID on every process), N processes
-# or Scrapyd nodes share one frontier in Redis; without it, this add-on changes nothing.
-ADDONS = {"backlink_spider.distributed.RedisAddon": 0}
-
-EXTENSIONS = {
-    # The summary record, printed summary and HTML report at the end of each crawl.
-    "backlink_spider.extensions.CrawlSummary": 500,
-}
-# Turn off the end-of-crawl summary record / the HTML report.
-SUMMARY_ENABLED = True
-REPORT_ENABLED = True
-
 # --- Scrapy defaults we rely on -----------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
@@ -267,11 +249,6 @@ TRAP_MAX_QUERY_GROWTH = 3
 NON_HTML_ABORT_ENABLED = True
 # Retry-After (429/503) is honoured up to this many seconds (the site is held meanwhile); longer: give up.
 RETRY_AFTER_MAX = 120
-SPIDER_MIDDLEWARES = {"backlink_spider.scope.CrawlScopeMiddleware": 800}
-# 560: process_response runs from high to low order, so this sees 429/503 before RetryMiddleware (550).
-DOWNLOADER_MIDDLEWARES["backlink_spider.scope.RetryAfterMiddleware"] = 560
-# The headers_received handler that stops non-HTML downloads.
-EXTENSIONS["backlink_spider.scope.NonHtmlAbort"] = 510
 
 # --- crawl-process efficiency (see bench/README.md) ---
 # URLs the spider remembers having followed, so that links repeated on every page (navigation,
@@ -282,4 +259,51 @@ FOLLOWED_URLS_MEMORY = 500_000
 # Python's own 700,10,10) and whether the objects built before the crawl starts are frozen.
 GC_THRESHOLDS = [20000, 20, 100]
 GC_FREEZE_AT_START = True
-EXTENSIONS["backlink_spider.gctuning.GarbageCollectorTuning"] = 0
+
+# Turn off the end-of-crawl summary record / the HTML report.
+SUMMARY_ENABLED = True
+REPORT_ENABLED = True
+# The crawl's final stats as JSON, OUTPUT_DIR/stats/<crawl_id>.json (for monitoring; see statsfile.py).
+STATS_FILE_ENABLED = True
+
+# --- distributed crawls (backlink_spider/distributed.py) ---
+# Empty: a single-process crawl. redis://host:port/db: processes with the same CRAWL_ID share one
+# frontier, duplicate filter and seen-set in Redis (pickled requests: never a Redis you do not control).
+REDIS_URL = ""
+# The shared frontier empty and no busy peer for this long (s): the process ends.
+REDIS_IDLE_CLOSE_SECONDS = 10.0
+# After a process closes, the crawl's keys expire after this many seconds.
+REDIS_KEYS_TTL = 7 * 24 * 3600
+# Callbacks whose requests go to the shared queue (page requests); others stay in the process.
+REDIS_SHARED_CALLBACKS = ["parse_page"]
+
+# --- components (every one of the project's, in one place) ---------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # All before robots.txt (100), so robots.txt fetches are aliased, filtered and guarded too.
+    "backlink_spider.middlewares.HostAliasMiddleware": 40,
+    "backlink_spider.middlewares.HostFilterMiddleware": 45,
+    "backlink_spider.middlewares.PrivateAddressGuardMiddleware": 50,
+    # 560: process_response runs from high to low order, so this sees 429/503 before RetryMiddleware (550).
+    "backlink_spider.scope.RetryAfterMiddleware": 560,
+    # Redirects that are never dropped as duplicates (loops end as `max redirections reached`).
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "backlink_spider.middlewares.RedirectEveryHopMiddleware": 600,
+}
+SPIDER_MIDDLEWARES = {"backlink_spider.scope.CrawlScopeMiddleware": 800}
+ITEM_PIPELINES = {
+    "pipelines.dedupe.DedupePipeline": 200,
+    "pipelines.jsonl.JsonlWriterPipeline": 900,
+}
+# With -s REDIS_URL=redis://host:port/db (and the same -s CRAWL_ID on every process), N processes
+# or Scrapyd nodes share one frontier in Redis; without it, this add-on changes nothing.
+ADDONS = {"backlink_spider.distributed.RedisAddon": 0}
+EXTENSIONS = {
+    # Python's garbage collector tuned for the crawl (GC_THRESHOLDS, GC_FREEZE_AT_START).
+    "backlink_spider.gctuning.GarbageCollectorTuning": 0,
+    # The crawl's final stats as a JSON file (before the summary, which tidies a remote crawl's staging).
+    "backlink_spider.statsfile.CrawlStatsFile": 490,
+    # The summary record, printed summary and HTML report at the end of each crawl.
+    "backlink_spider.extensions.CrawlSummary": 500,
+    # The headers_received handler that stops non-HTML downloads.
+    "backlink_spider.scope.NonHtmlAbort": 510,
+}
