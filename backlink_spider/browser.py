@@ -158,7 +158,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self._crawler = crawler
         self._robots = None  # the crawl's RobotsTxtMiddleware, found on first use
         # Context recycling: Chromium frees a context's memory only when the context closes.
-        self._context_pages = max(1, crawler.settings.getint("RENDER_CONTEXT_PAGES", 50))
+        self._context_pages = max(1, crawler.settings.getint("RENDER_CONTEXT_PAGES"))
         self._generation = 0
         self._served = 0
         self._in_flight: dict[str, int] = {}

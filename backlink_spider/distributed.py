@@ -68,9 +68,6 @@ from scrapy.settings import BaseSettings
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "backlink_spider"
-DEFAULT_IDLE_CLOSE_SECONDS = 10.0
-DEFAULT_KEYS_TTL = 7 * 24 * 3600
-DEFAULT_SHARED_CALLBACKS = ("parse_page",)
 # A peer that has not reported itself busy for this long is taken as idle (or gone).
 BUSY_TTL_SECONDS = 15.0
 BUSY_BEAT_SECONDS = 1.0
@@ -158,7 +155,7 @@ def _build_scheduler_class(base: type) -> type:
             instance = super().from_crawler(crawler)
             instance.crawler = crawler
             instance.shared_callbacks = set(
-                crawler.settings.getlist("REDIS_SHARED_CALLBACKS") or DEFAULT_SHARED_CALLBACKS
+                crawler.settings.getlist("REDIS_SHARED_CALLBACKS")
             )
             instance.local_queue = []  # heap of (-priority, sequence, request)
             instance.local_seen = set()
@@ -256,8 +253,8 @@ class RedisIdleClose:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
         self.crawler = crawler
-        self.idle_seconds = settings.getfloat("REDIS_IDLE_CLOSE_SECONDS", DEFAULT_IDLE_CLOSE_SECONDS)
-        self.keys_ttl = settings.getint("REDIS_KEYS_TTL", DEFAULT_KEYS_TTL)
+        self.idle_seconds = settings.getfloat("REDIS_IDLE_CLOSE_SECONDS")
+        self.keys_ttl = settings.getint("REDIS_KEYS_TTL")
         self.server = _redis(settings)
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.idle_since: float | None = None

@@ -30,8 +30,8 @@ from backlink_spider.claims import CLAIM_STATUSES
 from backlink_spider.output import read_records
 from backlink_spider.records import Summary, utc_now
 from backlink_spider.report import build_summary, read_crawl, write_report
+from pipelines.csv_exports import write_exports
 from pipelines.jsonl import _Part
-from pipelines.leads_csv import write_leads_csv
 from pipelines.state import stored_meta
 from pipelines.storage import OutputLocation
 
@@ -57,13 +57,13 @@ class CrawlSummary:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.location = OutputLocation.for_crawler(crawler)
-        self.report_enabled = crawler.settings.getbool("REPORT_ENABLED", True)
+        self.report_enabled = crawler.settings.getbool("REPORT_ENABLED")
         # a resumed JOBDIR crawl started when its first run started
         self.started_at = stored_meta(crawler.settings.get("JOBDIR")).get("started_at") or utc_now()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlSummary:
-        if not crawler.settings.getbool("SUMMARY_ENABLED", True):
+        if not crawler.settings.getbool("SUMMARY_ENABLED"):
             raise NotConfigured
         extension = cls(crawler)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
@@ -82,10 +82,12 @@ class CrawlSummary:
         claims = {status: found[status] for status in CLAIM_STATUSES if found[status]}
         runner = getattr(spider, "discovery", None)
         discovery = runner.summary() if runner is not None and runner.sources else None
-        leads_csv = report_path = None
-        if records["lead"]:
-            leads_csv = local / "exports" / f"leads-{crawl_id}.csv"
-            write_leads_csv(records["lead"], leads_csv)
+        report_path = None
+        try:  # backlinks, broken links, leads by site, leads: CSVs for a spreadsheet or a CRM
+            exports = write_exports(local, crawl_id, records)
+        except Exception:  # an export problem must never fail the crawl or lose its records
+            logger.exception("Could not write the CSV exports of crawl %s", crawl_id)
+            exports = []
         if self.report_enabled and (records["page"] or records["link_status"]):
             try:
                 report_path = write_report(local, crawl_id, records, discovery)
@@ -108,11 +110,11 @@ class CrawlSummary:
         date = datetime.now(UTC).strftime("%Y-%m-%d")
         part = _Part(local / "summary" / f"dt={date}" / f"{crawl_id}-00001.jsonl")
         part.write(orjson.dumps(ItemAdapter(summary).asdict(), option=orjson.OPT_APPEND_NEWLINE))
-        for path in (part.close(), leads_csv, report_path):
+        for path in (part.close(), *exports, report_path):
             if path is not None:
                 self.location.publish(path)
         await self.location.flush()
-        text = format_summary(summary, self.location, leads_csv)
+        text = format_summary(summary, self.location, exports)
         logger.info("Crawl summary:\n%s", text)
         print(text, file=sys.stdout, flush=True)
         self.location.cleanup()
@@ -123,8 +125,9 @@ class CrawlSummary:
         return self.location.uri_of(path) if self.location.remote else str(Path(path).resolve())
 
 
-def format_summary(summary: Summary, location: OutputLocation, leads_csv: Path | None = None) -> str:
-    """The printed summary."""
+def format_summary(summary: Summary, location: OutputLocation, exports: list[Path] | None = None) -> str:
+    """The printed summary; `exports`: the CSV files written (pipelines.csv_exports.write_exports),
+    each printed as a line naming its dataset and path."""
     lines = [
         f"Crawl {summary.crawl_id} of {summary.target} ({summary.spider}, {summary.finish_reason}):",
         f"  pages: {summary.pages} ({summary.rendered_pages} rendered, {summary.errors} with errors)",
@@ -153,8 +156,10 @@ def format_summary(summary: Summary, location: OutputLocation, leads_csv: Path |
         )
     root = location.root if location.remote else str(location.local.resolve())
     lines.append(f"  records: {root}/<type>/dt=*/{summary.crawl_id}-*.jsonl")
-    if leads_csv is not None:
-        lines.append(f"  leads CSV: {root}/exports/{leads_csv.name}")
+    for path in exports or ():
+        # backlinks-x.csv -> "backlinks CSV", leads-by-site-x.csv -> "leads by site CSV"
+        dataset = path.name.removesuffix(f"-{summary.crawl_id}.csv").replace("-", " ")
+        lines.append(f"  {dataset} CSV: {root}/exports/{path.name}")
     if summary.report:
         lines.append(f"  report: {summary.report}")
     return "\n".join(lines)

@@ -51,7 +51,7 @@ class GarbageCollectorTuning:
     def from_crawler(cls, crawler: Crawler) -> GarbageCollectorTuning:
         settings = crawler.settings
         thresholds = gc_thresholds(settings)
-        freeze = settings.getbool("GC_FREEZE_AT_START", True)
+        freeze = settings.getbool("GC_FREEZE_AT_START")
         if not thresholds and not freeze:
             raise NotConfigured
         extension = cls(thresholds, freeze)

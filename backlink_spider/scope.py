@@ -221,13 +221,13 @@ class TrapLimits:
     @classmethod
     def from_settings(cls, settings) -> TrapLimits:  # noqa: ANN001
         return cls(
-            max_url_length=settings.getint("TRAP_MAX_URL_LENGTH", cls.max_url_length),
-            max_repeated_segments=settings.getint("TRAP_MAX_REPEATED_SEGMENTS", cls.max_repeated_segments),
-            max_path_depth=settings.getint("TRAP_MAX_PATH_DEPTH", cls.max_path_depth),
-            max_query_params=settings.getint("TRAP_MAX_QUERY_PARAMS", cls.max_query_params),
-            calendar_years=settings.getint("TRAP_CALENDAR_YEARS", cls.calendar_years),
-            max_calendar_pages=settings.getint("TRAP_MAX_CALENDAR_PAGES", cls.max_calendar_pages),
-            max_query_growth=settings.getint("TRAP_MAX_QUERY_GROWTH", cls.max_query_growth),
+            max_url_length=settings.getint("TRAP_MAX_URL_LENGTH"),
+            max_repeated_segments=settings.getint("TRAP_MAX_REPEATED_SEGMENTS"),
+            max_path_depth=settings.getint("TRAP_MAX_PATH_DEPTH"),
+            max_query_params=settings.getint("TRAP_MAX_QUERY_PARAMS"),
+            calendar_years=settings.getint("TRAP_CALENDAR_YEARS"),
+            max_calendar_pages=settings.getint("TRAP_MAX_CALENDAR_PAGES"),
+            max_query_growth=settings.getint("TRAP_MAX_QUERY_GROWTH"),
         )
 
 
@@ -284,8 +284,8 @@ class CrawlScopeMiddleware(BaseSpiderMiddleware):
         settings = crawler.settings
         self.stats = crawler.stats
         self.limits = TrapLimits.from_settings(settings)
-        self.max_pages = settings.getint("MAX_PAGES", 0)
-        self.max_pages_per_site = settings.getint("MAX_PAGES_PER_SITE", 0)
+        self.max_pages = settings.getint("MAX_PAGES")
+        self.max_pages_per_site = settings.getint("MAX_PAGES_PER_SITE")
         self.this_year = datetime.now(UTC).year
         self.admitted: dict[str, str] = {}  # trailing-slash key → the URL admitted
         self.pages = 0
@@ -458,7 +458,7 @@ class NonHtmlAbort:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NonHtmlAbort:
-        if not crawler.settings.getbool("NON_HTML_ABORT_ENABLED", True):
+        if not crawler.settings.getbool("NON_HTML_ABORT_ENABLED"):
             raise NotConfigured
         extension = cls(crawler)
         crawler.signals.connect(extension.headers_received, signal=signals.headers_received)
@@ -547,7 +547,7 @@ class RetryAfterMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
-        middleware = cls(crawler, crawler.settings.getfloat("RETRY_AFTER_MAX", 120))
+        middleware = cls(crawler, crawler.settings.getfloat("RETRY_AFTER_MAX"))
         crawler.signals.connect(middleware.response_downloaded, signal=signals.response_downloaded)
         return middleware
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import shutil
 import signal
@@ -204,24 +203,6 @@ STAT_KEYS = (
 )
 
 
-def _parse_stats_dump(log: str) -> dict:
-    """The stats Scrapy dumps at INFO when a crawl closes (pprint of a dict)."""
-    at = log.rfind("Dumping Scrapy stats:")
-    if at < 0:
-        return {}
-    text = log[at:]
-    stats: dict = {}
-    for match in re.finditer(r"'([^']+)': ([0-9.e+-]+|'[^']*')", text):
-        key, value = match.group(1), match.group(2)
-        if value.startswith("'"):
-            stats[key] = value.strip("'")
-        else:
-            stats[key] = float(value) if any(c in value for c in ".e") else int(value)
-        if key == "start_time":
-            break
-    return stats
-
-
 def _path(url: str) -> str:
     parts = urlsplit(url)
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -278,7 +259,7 @@ def run_crawl(
         env.pop("SCRAPY_SETTINGS_MODULE", None)
         env.pop("PYTHONPATH", None)
     else:
-        stats_file = None
+        stats_file = outdir / "out" / "stats" / f"{name}.json"  # the crawl's own stats file
         render, _, variant = mode.partition(":")
         command = [
             sys.executable,
@@ -395,9 +376,7 @@ def run_crawl(
         tail = log_text.strip().splitlines()[-15:]
         result.error = f"exit status {result.returncode}: " + " | ".join(tail)
 
-    all_stats = _parse_stats_dump(log_text)
-    if stats_file is not None and stats_file.exists():
-        all_stats = {**json.loads(stats_file.read_text()), **all_stats}
+    all_stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
     result.stats = {k: all_stats[k] for k in STAT_KEYS if k in all_stats}
     result.scrapy_elapsed_s = all_stats.get("elapsed_time_seconds")
     result.responses = all_stats.get("response_received_count")

@@ -8,6 +8,7 @@ backend once complete, so a remote reader never sees a half-written object eithe
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import weakref
@@ -25,6 +26,24 @@ def is_uri(location: str) -> bool:
 
 
 _LOCATIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def write_atomically(path: Path, data: str | bytes, encoding: str = "utf-8") -> Path:
+    """Write `data` to `path` so that a reader sees the old file or the whole new one, never a part:
+    a hidden temporary file beside it, fsynced, then renamed over it. Returns `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        with open(partial, "wb") as handle:
+            handle.write(data.encode(encoding) if isinstance(data, str) else data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    finally:
+        if partial.exists():
+            partial.unlink()
+    return path
 
 
 class OutputLocation:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -12,12 +11,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 import pytest
 
 from backlink_spider.output import read_records
 from demo.serve import DemoWeb, LoopbackHTTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def project_settings(**overrides) -> dict:
+    """The project's settings (backlink_spider/settings.py, where every default is written once)
+    with `overrides`: for components built with scrapy.utils.test.get_crawler in unit tests."""
+    import backlink_spider.settings as defaults
+
+    return {name: getattr(defaults, name) for name in dir(defaults) if name.isupper()} | overrides
 
 
 @contextmanager
@@ -51,10 +59,15 @@ class CrawlResult:
     def records(self, record_type: str) -> list[dict]:
         return list(read_records(self.output_dir, record_type))
 
+    @property
+    def stats(self) -> dict:
+        """The crawl's final stats, as the crawl wrote them (OUTPUT_DIR/stats/<crawl_id>.json)."""
+        paths = sorted((self.output_dir / "stats").glob("*.json"))
+        return orjson.loads(paths[-1].read_bytes()) if paths else {}
+
     def stat(self, name: str) -> int | None:
-        """A number from the Scrapy stats dump in the crawl's log; None when the stat is absent."""
-        match = re.search(rf"'{re.escape(name)}': (\d+)", self.stderr)
-        return int(match.group(1)) if match else None
+        """One of the crawl's final stats; None when the stat is absent."""
+        return self.stats.get(name)
 
 
 def demo_settings(web: DemoWeb) -> dict[str, str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import backlink_spider.settings as project_settings
 from backlink_spider.output import read_records
 from tests.conftest import ROOT, demo_settings
 
@@ -293,7 +294,7 @@ def test_only_page_requests_go_to_the_shared_queue():
     spider = make_spider()
     scheduler_cls = distributed.SharedFrontierScheduler
     scheduler = scheduler_cls.__new__(scheduler_cls)
-    scheduler.shared_callbacks = set(distributed.DEFAULT_SHARED_CALLBACKS)
+    scheduler.shared_callbacks = set(project_settings.REDIS_SHARED_CALLBACKS)
     assert scheduler.is_shared(spider.crawl_request("http://127.0.10.1:8800/faq", hop=1))
     # Link checks feed state of the process that asked (waiting backlinks): they stay local.
     assert not scheduler.is_shared(spider._check_request("https://brewbird.io/old-kettle-guide"))

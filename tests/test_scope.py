@@ -43,7 +43,7 @@ from backlink_spider.scope import (
     url_trap,
 )
 from demo.serve import LoopbackHTTPServer
-from tests.conftest import run_crawl
+from tests.conftest import project_settings, run_crawl
 
 THIS_YEAR = datetime.now(UTC).year
 LIMITS = TrapLimits()
@@ -281,7 +281,7 @@ def test_retry_after_seconds():
 
 
 def _middleware(**settings) -> CrawlScopeMiddleware:
-    crawler = get_crawler(settings_dict=settings)
+    crawler = get_crawler(settings_dict=project_settings(**settings))
     crawler.stats.open_spider()
     return CrawlScopeMiddleware.from_crawler(crawler)
 

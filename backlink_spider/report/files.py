@@ -4,7 +4,6 @@ writing OUTPUT_DIR/reports/<crawl_id>.html; `main` is `python -m backlink_spider
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import orjson
 from backlink_spider.output import read_records
 from backlink_spider.report.numbers import REPORTED_TYPES, build_summary
 from backlink_spider.report.render import render_report
+from pipelines.storage import write_atomically
 
 
 def read_crawl(output_dir: str | Path, crawl_id: str) -> dict[str, list[dict]]:
@@ -79,20 +79,7 @@ def write_report(
             discovery = record.get("discovery") or discovery
     html = render_report(summary, records, previous, discovery)
 
-    reports = output_dir / "reports"
-    reports.mkdir(parents=True, exist_ok=True)
-    final = reports / f"{crawl_id}.html"
-    partial = reports / f".{crawl_id}.html.{os.getpid()}.partial"
-    try:
-        with open(partial, "w", encoding="utf-8") as handle:
-            handle.write(html)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, final)
-    finally:
-        if partial.exists():
-            partial.unlink()
-    return final
+    return write_atomically(output_dir / "reports" / f"{crawl_id}.html", html)
 
 
 def main(argv: list[str] | None = None) -> int:
