@@ -170,6 +170,16 @@ def read_seeds(value: str | None) -> tuple[list[str], Export | None]:
     elif (
         not looks_like_url and ("/" in value or value.endswith((".txt", ".csv", ".lst"))) and "," not in value
     ):
+        # `www.example.com/blog`: a URL without its scheme, not a missing file (the first path
+        # part is a dotted host name, not a file name like seeds.txt)
+        host = value.split("/", 1)[0]
+        if (
+            "/" in value
+            and "." in host.strip(".")
+            and _HOST_PATTERN.fullmatch(host.lower())
+            and not host.lower().endswith((".txt", ".csv", ".lst", ".tsv", ".xml", ".gz"))
+        ):
+            raise ArgumentError(f"-a seeds={value}: no such file (did you mean https://{value}?)")
         raise ArgumentError(f"-a seeds={value}: no such file")
     else:
         items = [item.strip() for item in value.split(",") if item.strip()]

@@ -265,6 +265,12 @@ SUMMARY_ENABLED = True
 REPORT_ENABLED = True
 # The crawl's final stats as JSON, OUTPUT_DIR/stats/<crawl_id>.json (for monitoring; see statsfile.py).
 STATS_FILE_ENABLED = True
+# A progress line every N seconds while a crawl runs (backlink_spider/progress.py); 0 = off.
+PROGRESS_INTERVAL = 30
+# The progress line replaces Scrapy's periodic "Crawled N pages" line.
+LOGSTATS_INTERVAL = 0
+# Scrapy's startup lines (versions, enabled components, overridden settings) at DEBUG; -L DEBUG shows them.
+QUIET_STARTUP_LOG = True
 
 # --- distributed crawls (backlink_spider/distributed.py) ---
 # Empty: a single-process crawl. redis://host:port/db: processes with the same CRAWL_ID share one
@@ -276,6 +282,27 @@ REDIS_IDLE_CLOSE_SECONDS = 10.0
 REDIS_KEYS_TTL = 7 * 24 * 3600
 # Callbacks whose requests go to the shared queue (page requests); others stay in the process.
 REDIS_SHARED_CALLBACKS = ["parse_page"]
+
+# --- alerts (backlink_spider/alerting.py): what changed, after each crawl / recheck, sent once ---
+# POST each crawl's new events here; empty = no webhook. "json": the documented body; "slack": {"text": ...}.
+ALERT_WEBHOOK_URL = ""
+ALERT_WEBHOOK_FORMAT = "json"
+# E-mail alerts: both ALERT_SMTP_HOST and ALERT_EMAIL_TO set (comma-separated recipients).
+ALERT_SMTP_HOST = ""
+ALERT_SMTP_PORT = 587
+ALERT_SMTP_STARTTLS = True
+# Login when ALERT_SMTP_USER is set (pass the password per job, never in the repository).
+ALERT_SMTP_USER = ""
+ALERT_SMTP_PASSWORD = ""
+ALERT_EMAIL_FROM = "backlink-spider@localhost"
+ALERT_EMAIL_TO = []
+# A failing channel is tried 1 + ALERT_RETRIES times, waiting ALERT_RETRY_BACKOFF * 2**n seconds
+# (or the receiver's Retry-After, up to 300 s); undelivered events go out with the next alert.
+ALERT_RETRIES = 3
+ALERT_RETRY_BACKOFF = 2.0
+# Where announced event ids (and events still owed) are kept across runs and Scrapyd jobs;
+# empty = OUTPUT_DIR/alerts/sent.jsonl (a local path is required when OUTPUT_DIR is a URI).
+ALERT_STATE = ""
 
 # --- components (every one of the project's, in one place) ---------------------------------------
 DOWNLOADER_MIDDLEWARES = {
@@ -306,4 +333,8 @@ EXTENSIONS = {
     "backlink_spider.extensions.CrawlSummary": 500,
     # The headers_received handler that stops non-HTML downloads.
     "backlink_spider.scope.NonHtmlAbort": 510,
+    # A one-line progress report every PROGRESS_INTERVAL seconds.
+    "backlink_spider.progress.CrawlProgress": 520,
+    # Alerts (webhook, e-mail) after CrawlSummary, whose summary record says whether the crawl was partial.
+    "backlink_spider.alerting.CrawlAlerts": 600,
 }

@@ -3,8 +3,8 @@
 
 Monitoring reads it instead of scraping the log: `{"finish_reason": "finished", "item_scraped_count":
 ..., "discovery/hackernews/failed": 1, "egress/refused": 3, ...}` (datetimes as ISO 8601 strings).
-The tests and the benchmarks read it too. Written when the spider closes, before the summary;
-`STATS_FILE_ENABLED = False` turns it off.
+The tests and the benchmarks read it too. Written when the engine stops, after every other
+extension has counted its work; `STATS_FILE_ENABLED = False` turns it off.
 """
 
 from __future__ import annotations
@@ -43,17 +43,22 @@ class CrawlStatsFile:
             raise NotConfigured
         extension = cls(crawler)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
-    async def spider_closed(self, spider: Spider, reason: str) -> None:
-        crawl_id = getattr(spider, "crawl_id", None)
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.crawl_id = getattr(spider, "crawl_id", None)
+
+    async def engine_stopped(self) -> None:
+        """Written last, when every extension has counted what it did (alerts included)."""
+        crawl_id = getattr(self, "crawl_id", None)
         if not crawl_id:
             return
         stats = {key: _plain(value) for key, value in sorted(self.crawler.stats.get_stats().items())}
-        stats.setdefault("finish_reason", reason)
         path = write_atomically(
             stats_path(self.location.local, crawl_id),
             orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str),
         )
         self.location.publish(path)
         await self.location.flush()
+        self.location.cleanup()

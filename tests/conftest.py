@@ -59,11 +59,13 @@ class CrawlResult:
     def records(self, record_type: str) -> list[dict]:
         return list(read_records(self.output_dir, record_type))
 
+    crawl_id: str = "test"
+
     @property
     def stats(self) -> dict:
         """The crawl's final stats, as the crawl wrote them (OUTPUT_DIR/stats/<crawl_id>.json)."""
-        paths = sorted((self.output_dir / "stats").glob("*.json"))
-        return orjson.loads(paths[-1].read_bytes()) if paths else {}
+        path = self.output_dir / "stats" / f"{self.crawl_id}.json"
+        return orjson.loads(path.read_bytes()) if path.exists() else {}
 
     def stat(self, name: str) -> int | None:
         """One of the crawl's final stats; None when the stat is absent."""
@@ -100,4 +102,4 @@ def run_crawl(
         command += ["-s", f"{key}={value}"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    return CrawlResult(done.returncode, done.stdout, done.stderr, output_dir)
+    return CrawlResult(done.returncode, done.stdout, done.stderr, output_dir, merged["CRAWL_ID"])

@@ -667,9 +667,16 @@ def test_leads_exact_and_leads_csv(demo_web, static_crawl, rendered_crawl):
     # the CSV a person opens in a spreadsheet: one row per lead
     import csv
 
-    [csv_file] = (static_crawl.output_dir / "exports").glob("leads-*.csv")
+    csv_file = static_crawl.output_dir / "exports" / "leads-test.csv"
     with open(csv_file, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert {row["source_url"] for row in rows} == {url for url in leads if "@marco" not in url}
-    row = next(r for r in rows if "espresso" in r["source_url"])
-    assert row["emails"] == "hello@beanblog.example; sam@beanblog.example" and row["author"] == "Sam Rivera"
+    assert {row["Page URL"] for row in rows} == {url for url in leads if "@marco" not in url}
+    row = next(r for r in rows if "espresso" in r["Page URL"])
+    # personal addresses first, role addresses apart; a person's name split for a CRM
+    assert (row["Email"], row["Personal Emails"], row["Role Emails"], row["Author"]) == (
+        "sam@beanblog.example",
+        "sam@beanblog.example",
+        "hello@beanblog.example",
+        "Sam Rivera",
+    )
+    assert (row["First Name"], row["Last Name"]) == ("Sam", "Rivera")

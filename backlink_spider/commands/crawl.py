@@ -6,7 +6,9 @@ files), `HOST_ALIASES` must be a JSON object of host patterns to http(s) origins
 class with a `check_arguments(kwargs, settings)` classmethod gets it called while the command line
 is read, before Scrapy starts logging or building the crawler. An ArgumentError becomes one line
 on stderr (`scrapy crawl mentions: error: ...`) and exit status 2, with no request made and no
-output written.
+output written. `-a help=1` prints the spider's arguments (backlink_spider/help.py) and exits 0
+before any check. With QUIET_STARTUP_LOG, Scrapy's startup banner is logged at DEBUG
+(progress.QuietStartup).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.spiderloader import get_spider_loader
 
 from backlink_spider.arguments import ArgumentError, check_crawl_id, parse_host_aliases
+from backlink_spider.help import SPIDER_HELP, wants_help
+from backlink_spider.progress import install_quiet_startup
 
 
 def check_common_settings(settings, spargs: dict[str, object]) -> None:  # noqa: ANN001
@@ -53,6 +57,11 @@ class Command(ScrapyCrawlCommand):
         super().process_options(args, opts)
         if len(args) != 1 or self.settings is None:
             return
+        if wants_help(opts.spargs) and args[0] in SPIDER_HELP:  # before any check: help needs no target
+            print(SPIDER_HELP[args[0]], end="", file=sys.stdout, flush=True)
+            sys.exit(0)
+        if self.settings.getbool("QUIET_STARTUP_LOG"):  # (before Scrapy logs its startup banner)
+            install_quiet_startup()
         try:
             spider_cls = get_spider_loader(self.settings).load(args[0])
         except KeyError:
