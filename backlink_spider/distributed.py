@@ -154,9 +154,7 @@ def _build_scheduler_class(base: type) -> type:
         def from_crawler(cls, crawler: Crawler) -> Any:
             instance = super().from_crawler(crawler)
             instance.crawler = crawler
-            instance.shared_callbacks = set(
-                crawler.settings.getlist("REDIS_SHARED_CALLBACKS")
-            )
+            instance.shared_callbacks = set(crawler.settings.getlist("REDIS_SHARED_CALLBACKS"))
             instance.local_queue = []  # heap of (-priority, sequence, request)
             instance.local_seen = set()
             instance.sequence = itertools.count()
