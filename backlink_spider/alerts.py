@@ -39,6 +39,7 @@ from typing import Protocol
 
 import orjson
 
+from backlink_spider.linkdiff import page_gone
 from backlink_spider.report.numbers import compare_crawls
 from backlink_spider.report.render import safe_http_url
 from backlink_spider.urls import url_key
@@ -50,8 +51,6 @@ logger = logging.getLogger(__name__)
 KINDS = ("new_link", "lost_link", "changed_link", "unlinked_mention")
 # link_status statuses that are news; `live`, `unverified` and any status added later are not.
 STATUS_KINDS = {"new": "new_link", "lost": "lost_link", "changed": "changed_link"}
-# A fetched page answering one of these has lost its links for sure (the page is gone).
-GONE_STATUSES = (404, 410)
 # Lines of a Slack message (one per event) before "… and N more".
 SLACK_MAX_LINES = 20
 # Text taken from pages (anchors, titles, snippets) is cut to this many characters in messages.
@@ -181,13 +180,12 @@ def _titles(pages: Iterable[dict]) -> dict[str, str]:
 
 
 def _fetched(pages: Iterable[dict]) -> dict[str, dict]:
-    """url_key -> page record, for pages this crawl fetched (no error) or found gone (404/410)."""
+    """url_key -> page record (under its URL and where it redirected to)."""
     fetched: dict[str, dict] = {}
     for page in pages:
-        if not page.get("error") or page.get("status") in GONE_STATUSES:
-            for url in (page.get("url"), page.get("final_url")):
-                if url:
-                    fetched[url_key(url)] = page
+        for url in (page.get("url"), page.get("final_url")):
+            if url:
+                fetched[url_key(url)] = page
     return fetched
 
 
@@ -209,7 +207,8 @@ def crawl_events(
     events: list[Event] = []
     pages = records.get("page") or []
     if previous is not None and pages:
-        diff = compare_crawls(records.get("backlink") or [], previous.get("backlink") or [])
+        # lost: only links whose page this crawl judged (linkdiff.page_judgeable, or gone)
+        diff = compare_crawls(records.get("backlink") or [], previous.get("backlink") or [], pages)
         current_rel = {
             (b.get("source_url"), b.get("target_url"), b.get("anchor_text")): b.get("rel")
             for b in records.get("backlink") or []
@@ -236,11 +235,9 @@ def crawl_events(
                 )
             )
         for item in diff["lost"] if complete else ():
-            page = fetched.get(url_key(item["source_url"]))
-            if page is None:
-                continue
+            page = fetched.get(url_key(item["source_url"])) or {}
             key = (item["source_url"], item["target_url"], item["anchor_text"])
-            gone = page.get("status") in GONE_STATUSES
+            gone = page_gone(page)
             events.append(
                 Event(
                     kind="lost_link",

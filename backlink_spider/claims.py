@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from backlink_spider.exports import ClaimedLink
+from backlink_spider.linkdiff import GONE_STATUSES
 from backlink_spider.urls import canonical_url
 
-GONE_STATUSES = (404, 410)
 CLAIM_STATUSES = ("verified", "changed", "not_found", "page_gone", "unverified")
 
 

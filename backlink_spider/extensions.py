@@ -1,6 +1,6 @@
 """CrawlSummary extension: at the end of every crawl, a `summary` record, a printed summary, the
-CSV exports (OUTPUT_DIR/exports/{backlinks,broken-links,leads-by-site,leads}-<crawl_id>.csv) and the self-contained HTML report
-(OUTPUT_DIR/reports/<crawl_id>.html).
+CSV exports (OUTPUT_DIR/exports/{backlinks,broken-links,leads-by-site,leads}-<crawl_id>.csv) and
+the self-contained HTML report (OUTPUT_DIR/reports/<crawl_id>.html).
 
 It acts on `spider_closed`, after the pipelines have closed and renamed their files, and reads the
 crawl's records back from those files, so the numbers are the crawl's own also when a JOBDIR crawl

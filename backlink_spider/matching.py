@@ -1,11 +1,16 @@
 """Brand-mention matching: every brand term found in one pass over a page's visible text.
 
 An Aho-Corasick automaton (pyahocorasick) holds all brand terms, exclusion phrases and context
-terms; one scan of the text yields all of them. Matches must sit on Unicode word boundaries.
+terms; one scan of the text yields all of them. Matches must sit on Unicode word boundaries, and
+a brand name must be a word of prose, not part of an identifier (see `_name_boundary`):
+`Ring_Apple`, `@apple_fan`, `apple.txt` and `https://x.example/apple-pie` do not name Apple;
+`@apple` (the brand's own handle) and `#apple` (a hashtag) do. Domain forms (`acme.com`) follow
+their own rules (`_domain_boundary`) and are found in e-mail addresses and URLs too.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import ahocorasick
@@ -109,7 +114,7 @@ class BrandMatcher:
                     excluded.append((start, end))
                 elif kind == _CONTEXT:
                     context_seen = True
-                else:
+                elif _name_boundary(text, start, end):
                     candidates.append((start, end, kind, term))
         if not context_seen:
             return []
@@ -131,6 +136,47 @@ def _word_boundary(text: str, start: int, end: int) -> bool:
     before = text[start - 1] if start > 0 else " "
     after = text[end] if end < len(text) else " "
     return not _is_word_char(before) and not _is_word_char(after)
+
+
+# How far around a name to look for the URL or path it may sit in (a token is whitespace-delimited).
+_TOKEN_REACH = 256
+_HOST_PATH = re.compile(r"[\w-]+(?:\.[\w-]+)+(?::\d+)?/")
+
+
+def _name_boundary(text: str, start: int, end: int) -> bool:
+    """A brand name at text[start:end] (already on word boundaries) is a word of prose, not a
+    piece of an identifier: not joined by `_` (`Ring_Apple`, `apple_fan`), not inside a longer
+    handle (`@apple-fan`, `@apple.fan`; `@apple` itself and `@apple@mastodon.social` are the
+    brand's account and count), not an e-mail local part (`apple@example.com`), not a dotted
+    name (`apple.txt`, `com.apple.mail`, `team.apple.example`), not in a URL or a path
+    (`https://x.example/apple-pie`, `www.x.example/?q=apple`, `/r/apple`, `C:\\apple`). Only the
+    characters around the name decide: a brand term may itself contain any of them."""
+    n = len(text)
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < n else " "
+    if before == "_" or after == "_":
+        return False
+    joined_after = end + 1 < n and _is_word_char(text[end + 1])
+    if after in ".-" and joined_after and before == "@":
+        return False  # a longer handle: @apple-fan, @apple.fan
+    if after == "@" and joined_after and before != "@":
+        return False  # an e-mail address's local part
+    if after == "." and joined_after:
+        return False  # a file name or a dotted name: apple.txt, apple.example
+    if before == "." and start > 1 and _is_word_char(text[start - 2]):
+        return False  # com.apple.mail, team.apple.example
+    # the whitespace-delimited token the name sits in, up to the name
+    left = start
+    floor = max(0, start - _TOKEN_REACH)
+    while left > floor and not text[left - 1].isspace():
+        left -= 1
+    prefix = text[left:start]
+    if not prefix:
+        return True
+    if "://" in prefix or "\\" in prefix or prefix.lower().lstrip("(<[\"'").startswith("www."):
+        return False
+    bare = prefix.lstrip("(<[\"'")
+    return not (bare.startswith(("/", "~/", "./", "../")) or _HOST_PATH.match(bare))
 
 
 def _domain_boundary(text: str, start: int, end: int) -> bool:

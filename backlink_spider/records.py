@@ -79,6 +79,10 @@ class Page(Record):
     evidence: list[str] = field(default_factory=list)
     backlinks: int = 0
     mentions: int = 0
+    # a bot challenge, login wall or consent wall served instead of the page (extract/blocked.py):
+    # cloudflare, akamai, datadome, perimeterx, imperva, captcha, login, consent; and what showed it
+    blocked: str | None = None
+    blocked_evidence: list[str] = field(default_factory=list)
     # how the crawl came to the page: seed, sitemap, feed, export:<vendor>, a discovery source's
     # name (wikipedia, hackernews, ...) or link; and the query, sitemap/feed or parent page URL
     discovered_by: str | None = None

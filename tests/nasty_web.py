@@ -45,6 +45,10 @@ Paths
 ``/deep``                                50,000 nested ``<div>``; one target link at the innermost
                                          level (``https://brewbird.io/deep-inner``) and one after
                                          all of them are closed (``https://brewbird.io/deep``)
+``/deep/5000``                            a forum-like page: a nav of 20 links, then 5,000 nested ``<div>``
+                                         (mixed case, with classes) holding the standard paragraph and
+                                         its target link at the bottom, then a closing paragraph; a
+                                         link count cannot tell the deep link is lost (1 of 21)
 ``/rate-limited``                        429 with ``Retry-After: 1`` on the first request, 200 after
                                          (per server instance; ``web.hits`` counts requests per path)
 
@@ -92,6 +96,7 @@ LINKED_PAGES = (
     "/reset",
     "/short-body",
     "/deep",
+    "/deep/5000",
     "/rate-limited",
 )
 
@@ -214,6 +219,26 @@ def _deep() -> bytes:
     )
 
 
+DEEP_5000_LEVELS = 5_000
+
+
+def _deep_5000() -> bytes:
+    path = "/deep/5000"
+    nav = (
+        "<nav>"
+        + "".join(f"<a href='https://forum.example/t/{i}'>Topic {i}</a>" for i in range(20))
+        + "</nav>"
+    )
+    opening = "".join("<DIV CLASS='post-body'>" if i % 2 else "<div>" for i in range(DEEP_5000_LEVELS))
+    return (
+        "<!DOCTYPE html><html lang='en'><head><title>5,000 levels</title></head><body><main>"
+        f"{nav}{opening}<p>We brew with BrewBird every morning: "
+        f"<a href='{target_url(path)}'>BrewBird kettles</a>.</p>"
+        + "</div>" * DEEP_5000_LEVELS
+        + "<p>End of thread.</p></main></body></html>"
+    ).encode()
+
+
 class _Lazy:
     """Big bodies, built once per process on first use."""
 
@@ -232,6 +257,7 @@ class _Lazy:
                     "5mb": lambda: _huge(5 * 1000 * 1000, "/huge/5mb"),
                     "100k": _hundred_k_links,
                     "deep": _deep,
+                    "deep-5000": _deep_5000,
                 }[name]()
             return self._cache[name]
 
@@ -386,6 +412,8 @@ class _Handler(socketserver.BaseRequestHandler):
             return None
         if path == "/deep":
             return self.html(sock, method, _BODIES.get("deep"))
+        if path == "/deep/5000":
+            return self.html(sock, method, _BODIES.get("deep-5000"))
         if path == "/rate-limited":
             if self.server.hits[path] == 1:
                 return self.send(

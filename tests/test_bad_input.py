@@ -42,6 +42,7 @@ READ_PAGES = {
     "/charset/meta-latin1-utf8-bytes": (1, 2),
     "/charset/utf16-bom-no-charset": (1, 2),
     "/huge/5mb": (1, 2),  # the link is the last thing on the page: all of it was read
+    "/deep/5000": (1, 2),  # below 5,000 levels of nesting (libxml2 alone stops at 2,048)
     "/rate-limited": (1, 2),
 }
 # Where a page's one backlink differs from the standard (target_url, anchor_text).
@@ -307,6 +308,21 @@ def test_deeply_nested_page_links_are_found(pages: dict[str, list[dict]], crawl:
     record = page(pages, "/deep")
     links = sorted(b["target_url"] for b in crawl.records("backlink") if b["source_url"] == record["url"])
     assert links == ["https://brewbird.io/deep", "https://brewbird.io/deep-inner"]
+
+
+def test_page_5000_levels_deep_keeps_its_text_and_links(
+    pages: dict[str, list[dict]], crawl: CrawlResult
+) -> None:
+    record = page(pages, "/deep/5000")
+    assert (record["status"], record["error"], record["title"]) == (200, None, "5,000 levels")
+    assert (record["outbound_links"], record["backlinks"], record["mentions"]) == (21, 1, 2)
+    [link] = [b for b in crawl.records("backlink") if b["source_url"] == record["url"]]
+    assert (link["target_url"], link["anchor_text"], link["position"], link["context"]) == (
+        target_url("/deep/5000"),
+        "BrewBird kettles",
+        "content",
+        "We brew with BrewBird every morning: BrewBird kettles.",
+    )
 
 
 # --- 100,000 links ----------------------------------------------------------------------------------

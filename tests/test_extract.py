@@ -123,9 +123,145 @@ def test_rendered_snapshot_uses_browser_visibility_and_shadow_roots():
 
 
 def test_walk_survives_very_deep_nesting():
-    html = "<div>" * 50_000 + "<a href='https://acme.com/'>deep Acme</a>" + "</div>" * 50_000
+    html = "<div>" * 50_000 + "<a href='https://acme.com/'>deep Acme</a>" + "</div>" * 50_000 + "<p>after</p>"
     walked = walk(parse_html(html), rendered=False)
-    assert len(walked.links) <= 1  # lxml may cap the depth; nothing raises
+    assert [link.href for link in walked.links] == ["https://acme.com/"]
+    assert walked.text == "deep Acme\nafter\n"
+
+
+def _deep_page(levels, open_tag="<div>", close_tag="</div>", above="", inner="", below=""):
+    return (
+        f"<!DOCTYPE html><html><head><title>Deep</title></head><body>{above}"
+        + open_tag * levels
+        + inner
+        + close_tag * levels
+        + f"{below}</body></html>"
+    )
+
+
+def test_page_nested_5000_deep_keeps_all_its_text_and_links():
+    """libxml2 stops at 2,048 levels and drops the rest of the page; a browser shows it all."""
+    target = Target.parse("acme.com")
+    matcher = BrandMatcher(target.brand_terms, target.domain_terms)
+    nav = "<nav>" + "".join(f"<a href='/topic/{i}'>topic {i}</a>" for i in range(20)) + "</nav>"
+    pages = {
+        # links above the nesting: the deep one is 1 of 21 (a link count cannot tell it is lost)
+        "links above": _deep_page(
+            5000, above=nav, inner="<p>Deep: <a href='https://acme.com/deep'>Acme</a></p>"
+        ),
+        "upper-case tags": _deep_page(
+            5000, "<DIV CLASS=x>", "</DIV>", inner="<P>Deep: <A HREF='https://acme.com/deep'>Acme</A></P>"
+        ),
+        "inline elements": _deep_page(
+            5000, "<span>", "</span>", inner="<p>Deep: <a href='https://acme.com/deep'>Acme</a></p>"
+        ),
+        "never closed": _deep_page(
+            5000, close_tag="", inner="<p>Deep: <a href='https://acme.com/deep'>Acme</a>"
+        ),
+    }
+    for name, html in pages.items():
+        found = extract_page(PageSnapshot("https://forum.example/t/1", html + "<p>End.</p>"), target, matcher)
+        assert [(b.target_url, b.anchor_text, b.position) for b in found.backlinks] == [
+            ("https://acme.com/deep", "Acme", "content")
+        ], name
+        assert found.text.endswith("Deep: Acme\nEnd.\n"), name
+    text_only = _deep_page(5000, inner="<p>We switched to Acme last year.</p>", below="<p>Thanks, Jo</p>")
+    found = extract_page(PageSnapshot("https://forum.example/t/2", text_only), target, matcher)
+    assert [m.snippet for m in found.mentions] == ["We switched to Acme last year."]
+    assert found.unlinked
+    assert found.text == "We switched to Acme last year.\nThanks, Jo\n"
+
+
+def test_deep_levels_flattened_keep_their_blocks_apart():
+    levels = "".join(f"<div>level {i}" for i in range(3000)) + "</div>" * 3000
+    walked = walk(parse_html(levels), rendered=False)
+    assert walked.text.split("\n")[:-1] == [f"level {i}" for i in range(3000)]
+
+
+SHARE_PAGE = """<!DOCTYPE html><html><head><title>Five subreddits for coffee nerds</title></head><body>
+<header class="site-header"><a href="/">Bean Notes</a></header>
+<main><article>
+<h1>Five subreddits for coffee nerds</h1>
+<p>Reddit is where I learned to dial in espresso; <a href="https://www.reddit.com/r/espresso/">r/espresso</a>
+is the best of them.</p>
+<p>Also worth a look: the weekly thread on Reddit about grinders.</p>
+<div class="sharedaddy sd-sharing-enabled"><h3 class="sd-title">Share this:</h3>
+<a class="share-reddit" href="https://www.reddit.com/submit?url=https%3A%2F%2Fbeannotes.example%2Fsubs">
+Share on Reddit</a>
+<a class="share-facebook" href="https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fbeannotes.example%2Fsubs">
+Share on Facebook</a></div>
+<p><a href="https://twitter.com/intent/tweet?text=Subreddits%20for%20coffee&amp;url=https%3A%2F%2Fbeannotes.example">Tweet
+this</a></p>
+</article></main>
+<footer class="site-footer"><p>Posts about Reddit and coffee.</p>
+<a href="https://www.facebook.com/beannotes">Follow us on Facebook</a></footer>
+</body></html>"""
+
+
+def test_share_and_follow_widgets():
+    """Share buttons are backlinks to the network they share on, with position `share`; their
+    labels are never mentions."""
+
+    def run(target_name):
+        target = Target.parse(target_name)
+        matcher = BrandMatcher(target.brand_terms, target.domain_terms)
+        return extract_page(PageSnapshot("https://beannotes.example/subs", SHARE_PAGE), target, matcher)
+
+    reddit = run("reddit.com")
+    assert [
+        (b.target_url, b.anchor_text, b.link_type, b.wrapper_url, b.position) for b in reddit.backlinks
+    ] == [
+        ("https://www.reddit.com/r/espresso/", "r/espresso", "text", None, "content"),
+        (
+            "https://www.reddit.com/submit?url=https%3A%2F%2Fbeannotes.example%2Fsubs",
+            "Share on Reddit",
+            "text",
+            None,
+            "share",
+        ),
+    ]
+    assert [(m.matched_text, m.position) for m in reddit.mentions] == [
+        ("Reddit", "content"),
+        ("Reddit", "content"),
+        ("Reddit", "footer"),
+    ]
+    assert not reddit.unlinked
+    facebook = run("facebook.com")
+    assert [(b.target_url, b.position) for b in facebook.backlinks] == [
+        ("https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fbeannotes.example%2Fsubs", "share"),
+        ("https://www.facebook.com/beannotes", "share"),
+    ]
+    assert facebook.mentions == []  # "Share on Facebook", "Follow us on Facebook" are labels
+    twitter = run("twitter.com")
+    assert [(b.anchor_text, b.position) for b in twitter.backlinks] == [("Tweet this", "share")]
+    assert twitter.mentions == []
+    page_links = {link.anchor_text: link.position for link in reddit.links}
+    assert page_links["Share on Facebook"] == page_links["Tweet this"] == "share"
+    assert page_links["Bean Notes"] == "header"
+
+
+def test_a_page_linking_the_target_only_from_share_buttons_is_an_unlinked_mention():
+    html = SHARE_PAGE.replace('<a href="https://www.reddit.com/r/espresso/">r/espresso</a>', "r/espresso")
+    target = Target.parse("reddit.com")
+    found = extract_page(
+        PageSnapshot("https://beannotes.example/subs", html), target, BrandMatcher(target.brand_terms)
+    )
+    assert [b.position for b in found.backlinks] == ["share"]
+    assert len(found.mentions) == 3
+    assert found.unlinked and found.contacts is not None
+
+
+def test_a_share_class_on_a_whole_page_part_is_not_a_widget():
+    text = "Our review of the Acme kettle. " * 20
+    html = f"<main class='sharing-enabled'><p>{text}<a href='https://acme.com/k'>Acme kettle</a></p></main>"
+    target = Target.parse("acme.com")
+    found = extract_page(
+        PageSnapshot("https://x.example/", html),
+        target,
+        BrandMatcher(target.brand_terms, target.domain_terms),
+    )
+    assert [b.position for b in found.backlinks] == ["content"]
+    assert {m.position for m in found.mentions} == {"content"} and len(found.mentions) == 21
 
 
 def test_text_runs_join_like_a_browser_shows_them():

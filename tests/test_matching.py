@@ -55,3 +55,40 @@ def test_offsets_survive_characters_whose_lower_case_is_longer():
     m = BrandMatcher(("acme",))
     matches = m.find("İİ Acme")
     assert [(x.start, x.end) for x in matches] == [(3, 7)]
+
+
+def test_names_inside_identifiers_are_not_mentions():
+    m = BrandMatcher(("Apple",))
+    text = (
+        "Ring_Apple and @apple_fan posted apple.txt, Apple_Silicon and @apple-fan.dev; see "
+        "https://recipes.example/apple-pie-recipes, www.recipes.example/?q=apple, recipes.example/apple, "
+        "/r/apple, ~/apple/notes, C:\\Users\\apple, com.apple.mail and mail apple@example.com"
+    )
+    assert found(m, text) == []
+
+
+def test_names_in_prose_handles_and_hashtags_are_mentions():
+    """`@apple` is the brand's own handle and `#apple` a hashtag about it: both name it."""
+    m = BrandMatcher(("Apple",))
+    text = "Apple/Google, (Apple), Apple-based, Apple. Thanks @apple and @apple@mastodon.social #apple"
+    assert found(m, text) == [("Apple", "name")] * 4 + [("apple", "name")] * 3
+
+
+def test_brand_terms_that_are_identifiers_themselves():
+    m = BrandMatcher(("Ring_Apple", "@acme", "acme.js"))
+    assert found(m, "Ring_Apple wrote: try @acme, or acme.js (not acme.json)") == [
+        ("Ring_Apple", "name"),
+        ("@acme", "name"),
+        ("acme.js", "name"),
+    ]
+
+
+def test_domain_forms_are_not_identifier_bound():
+    """The target's domain still counts in e-mail addresses and URLs (as before), and the brand
+    name inside them is no second mention."""
+    m = BrandMatcher(("acme",), ("acme.com",))
+    assert found(m, "acme_fan@acme.com, https://x.example/go/acme.com and acme.com/pricing") == [
+        ("acme.com", "email"),
+        ("acme.com", "url"),
+        ("acme.com", "url"),
+    ]

@@ -208,6 +208,16 @@ def brewbird_crawl(crawl_id: str, day: str, second: bool) -> list[Record]:
         ]
         return records
     return records + [
+        # fetched again, and the press-kit link is gone from it: a real loss (a page not fetched
+        # this time would make its links "not checked", not lost)
+        Page(
+            **common(),
+            url=NEWS,
+            status=200,
+            rendered=False,
+            title="Coffee startups",
+            source_type="news_article",
+        ),
         Page(
             **common(),
             url=DIRECTORY,
@@ -314,7 +324,7 @@ def test_build_summary(output_dir: Path) -> None:
         "crawl_id": SECOND,
         "target": TARGET,
         "started_at": "2026-01-12T10:00:10.000000Z",
-        "pages": 7,
+        "pages": 8,
         "rendered_pages": 1,
         "errors": 1,
         "backlinks": 5,
@@ -499,7 +509,7 @@ def test_report_in_headless_chromium(output_dir: Path, tmp_path: Path) -> None:
                 "2\nOutreach leads",
                 "2\nBroken links",
                 "1\nReclaim",
-                "7\nPages crawled",
+                "8\nPages crawled",
                 "1 rendered · 1 error",
                 "New and lost links since the previous crawl",
                 "dir.example/coffee-tools",  # the new link's page

@@ -57,10 +57,18 @@ class Block:
 class _Page:
     """What the detectors look at, each part computed once and only when asked for."""
 
-    def __init__(self, root: etree._Element | None, headers: Mapping[str, str], status: int | None):
+    def __init__(
+        self,
+        root: etree._Element | None,
+        headers: Mapping[str, str],
+        status: int | None,
+        visible_text: str | None = None,
+    ):
         self.root = root
         self.headers = headers
         self.status = status
+        if visible_text is not None:  # extraction walked the page already: its text is this one
+            self.__dict__["text"] = visible_text
 
     def header(self, name: str) -> str:
         return (self.headers.get(name) or "").strip()
@@ -422,18 +430,40 @@ def _name(el: etree._Element) -> str:
 _DETECTORS = (_cloudflare, _akamai, _datadome, _perimeterx, _imperva, _login, _captcha, _consent)
 
 
+# Every detector needs a refusing status, a challenge header, or a page that shows little text
+# (vendors: at most THIN_PAGE_WORDS; walls: a few dozen words outside the wall's form or dialog).
+# A page showing more than this many words, served with neither, is none of them: not checked.
+PLAIN_PAGE_WORDS = 600
+
+
+def _plainly_a_page(page: _Page) -> bool:
+    return (
+        page.root is not None
+        and page.status not in REFUSING_STATUSES
+        and "cf-mitigated" not in page.headers
+        and page.words > PLAIN_PAGE_WORDS
+    )
+
+
 def detect_block(
-    html: str | etree._Element | None, headers: Mapping[str, str], status: int | None
+    html: str | etree._Element | None,
+    headers: Mapping[str, str],
+    status: int | None,
+    visible_text: str | None = None,
 ) -> Block | None:
     """The bot challenge, CAPTCHA, login or consent wall a response is, or None for a real page.
 
     `html`: the body (str) or a tree from `dom.parse_html`; None or "" for an empty body.
     `headers`: response headers with lower-case names (one value each). `status`: the HTTP status,
-    None when unknown (a rendered snapshot). Vendors are checked before the generic walls, so a
-    Cloudflare challenge that shows a Turnstile widget is "cloudflare", not "captcha".
+    None when unknown (a rendered snapshot). `visible_text`: the page's visible text when the
+    caller has it already (extraction's `PageExtraction.text`), so the page is not walked twice.
+    Vendors are checked before the generic walls, so a Cloudflare challenge that shows a
+    Turnstile widget is "cloudflare", not "captcha".
     """
     root = parse_html(html) if isinstance(html, str) else html
-    page = _Page(root, headers, status)
+    page = _Page(root, headers, status, visible_text)
+    if _plainly_a_page(page):
+        return None
     for detector in _DETECTORS:
         block = detector(page)
         if block is not None:

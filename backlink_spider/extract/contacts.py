@@ -161,9 +161,9 @@ def find_contacts(
     """Contacts of a page.
 
     `links`: (absolute url, anchor text, position, internal) of every link on the page; the site's
-    own social profiles are those linked from the header, footer, sidebar, nav or profile area
-    (a profile linked in an article is about someone else). E-mails on `exclude_domains` (the
-    target's own) are left out.
+    own social profiles are those linked from the header, footer, sidebar, nav, profile area or a
+    follow widget (a profile linked in an article is about someone else). E-mails on
+    `exclude_domains` (the target's own) are left out.
     """
     contacts = Contacts(author=find_author(root))
     emails: dict[str, None] = {}
@@ -186,7 +186,7 @@ def find_contacts(
                 contacts.contact_url = url
             elif about_url is None and _ABOUT.search(path):
                 about_url = url
-        if not internal and position in ("header", "footer", "sidebar", "nav", "profile"):
+        if not internal and position in ("header", "footer", "sidebar", "nav", "profile", "share"):
             if social_profile(url):
                 profiles.setdefault(url, None)
     contacts.social_profiles = list(profiles)

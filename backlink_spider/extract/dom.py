@@ -12,10 +12,21 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import threading
+from collections import Counter
 from dataclasses import dataclass, field
 
 import lxml.html
 from lxml import etree
+
+from backlink_spider.extract.share import (
+    FOLLOW,
+    SHARE,
+    is_share_intent,
+    is_small,
+    is_widget_label,
+    widget_kind,
+)
 
 # Elements whose content is never visible text.
 SKIP_TAGS = frozenset(
@@ -90,7 +101,8 @@ BLOCK_TAGS = frozenset(
     }
 )
 
-POSITIONS = ("content", "comment", "nav", "header", "footer", "sidebar", "profile")
+# `share`: share and follow widgets (extract/share.py); their labels are never brand mentions.
+POSITIONS = ("content", "comment", "nav", "header", "footer", "sidebar", "profile", "share")
 
 _STYLE_HIDDEN = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*(hidden|collapse)"
@@ -180,8 +192,17 @@ class WalkedPage:
         return self._block_starts
 
 
-# huge_tree: without it libxml2 silently drops everything nested deeper than 256 levels.
-_PARSER = lxml.html.HTMLParser(huge_tree=True)
+# huge_tree lifts libxml2's limits on text node sizes and nesting (256 levels without it; 2,048
+# with it, past which libxml2 stops parsing and drops the rest of the page: see parse_html). One
+# parser per thread: the error log read after a parse must be that parse's.
+_PARSERS = threading.local()
+
+
+def _parser() -> lxml.html.HTMLParser:
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = lxml.html.HTMLParser(huge_tree=True)
+    return parser
 
 
 @functools.cache
@@ -199,7 +220,8 @@ def xpath(node: etree._Element, expression: str) -> list:
 _DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.I)
 
 
-_TAG = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^>]*?(/?)>")
+# A comment, or a start or end tag (name, attributes, `/>`).
+_TAG = re.compile(r"<!--.*?(?:-->|$)|<(/?)([a-zA-Z][\w:-]*)[^>]*?(/?)>", re.S)
 _VOID = frozenset(
     {
         "area",
@@ -219,64 +241,151 @@ _VOID = frozenset(
         "keygen",
     }
 )
-MAX_NESTING = 1000
+# Elements whose content is text, not markup: a `<div>` written inside a script is no element.
+_RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "noembed", "noframes", "iframe"})
+# Elements a new one of the same name closes (`<li>a<li>b`, `<a>x<a>y`): their repeats are
+# siblings, not deeper levels.
+_SELF_CLOSING_SIBLINGS = frozenset({"a", "p", "li", "dt", "dd", "tr", "td", "th", "option"})
+# Chromium's HTML parser nests elements at most 512 deep and inserts deeper ones as siblings
+# (kMaximumHTMLParserDOMTreeDepth): that is what a reader of such a page sees.
+MAX_NESTING = 512
+# Depths flatten_deep_nesting is tried with, in turn, until libxml2 parses the page whole.
+_FLATTEN_LIMITS = (MAX_NESTING, 128, 32)
+
+
+# Start tags that hide their element's content (statically, or in a rendered snapshot).
+_HIDING_TAG = re.compile(
+    r"\shidden(?:[\s=/>]|$)|display\s*:\s*none|visibility\s*:\s*hidden|data-bl-hidden\s*=\s*[\"']?1", re.I
+)
+
+
+def _skip_element(html: str, name: str, pos: int) -> int:
+    """Where the element `name` whose start tag ends at `pos` ends (after its end tag, counting
+    nested elements of the same name); the end of the page when it is never closed."""
+    pattern = re.compile(rf"<(/?){re.escape(name)}(?=[\s/>])[^>]*>", re.I)
+    depth = 1
+    for match in pattern.finditer(html, pos):
+        depth += -1 if match.group(1) else 1
+        if depth == 0:
+            return match.end()
+    return len(html)
 
 
 def flatten_deep_nesting(html: str, limit: int = MAX_NESTING) -> str:
-    """Drop the tags that nest deeper than `limit` (keeping their text and links), as browsers
-    flatten absurdly deep trees instead of losing them. libxml2 drops everything past ~2,000
-    levels, including the rest of the page."""
+    """The page with the elements that open deeper than `limit` levels made siblings at that
+    level, as Chromium's parser does, instead of lost (libxml2 drops everything past 2,048
+    levels, including the rest of the page). A flattened element keeps its attributes and its
+    text; text that follows a flattened element's end goes back into its parent, which is
+    re-opened for it (its start tag written again). Unlike in a browser, what a flattened
+    element hides stays hidden (its flattened children are marked hidden too), and a flattened
+    element that shows nothing (`<template>`, `<svg>`, `<select>`...) is written empty.
+
+    Depth is counted as a tree builder would: an end tag closes its open element and those
+    inside it, a stray end tag closes nothing, a new `<a>` (`<li>`, `<p>`, ...) closes the open
+    one, so links never nest and are never flattened."""
     out: list[str] = []
-    depth = 0
-    dropped: list[str] = []  # names of open tags we removed, to remove their end tags too
-    last = 0
-    for match in _TAG.finditer(html):
-        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
-        if name in _VOID or self_closing:
+    # open elements: [name, start tag as written, flattened, open in the output, hides]; of the
+    # flattened ones only the innermost is open in the output (the others are its "parents")
+    stack: list[list] = []
+    open_names: Counter[str] = Counter()
+    kept = 0  # open elements left nested: the depth libxml2 will see
+
+    def close_to(name: str) -> None:
+        nonlocal kept
+        while stack:
+            top, _, flat, written, _ = stack.pop()
+            open_names[top] -= 1
+            kept -= not flat
+            if written:
+                out.append(f"</{top}>")
+            if top == name:
+                break
+        if stack and not stack[-1][3]:  # back into a flattened parent: re-open it
+            out.append(stack[-1][1])
+            stack[-1][3] = True
+
+    pos = last = 0
+    length = len(html)
+    while (match := _TAG.search(html, pos)) is not None:
+        pos = match.end()
+        closing, name, self_closing = match.group(1), match.group(2), match.group(3)
+        if name is None:  # a comment
+            continue
+        name = name.lower()
+        if name in _VOID or (self_closing and not closing):
             continue
         if closing:
-            if dropped and dropped[-1] == name:
-                dropped.pop()
+            if open_names[name]:  # (a stray end tag stays as written: parsers ignore it)
                 out.append(html[last : match.start()])
                 last = match.end()
-            else:
-                depth = max(0, depth - 1)
+                close_to(name)
             continue
-        if depth >= limit and name != "a":
-            dropped.append(name)
-            out.append(html[last : match.start()])
-            last = match.end()
-        else:
-            depth += 1
+        out.append(html[last : match.start()])
+        last = match.end()
+        if name in _SELF_CLOSING_SIBLINGS and stack and stack[-1][0] == name:
+            close_to(name)
+        elif name == "a" and open_names["a"]:
+            close_to("a")
+        tag = match.group(0)
+        flat = kept >= limit and name != "a"
+        hides = _HIDING_TAG.search(tag) is not None
+        if flat:
+            if name in SKIP_TAGS:  # shows nothing: its content goes, so no child escapes it
+                out.append(f"{tag}</{name}>")
+                pos = last = _skip_element(html, name, pos)
+                continue
+            if stack and stack[-1][2]:
+                if stack[-1][3]:  # a sibling of the flattened element open before it
+                    out.append(f"</{stack[-1][0]}>")
+                    stack[-1][3] = False
+                if stack[-1][4] and not hides:  # inside a hidden element: hidden too
+                    tag = f'{tag[:-1].rstrip("/")} hidden data-bl-hidden="1">'
+                    hides = True
+        out.append(tag)
+        stack.append([name, tag, flat, True, hides])
+        kept += not flat
+        open_names[name] += 1
+        if name in _RAW_TEXT:  # its content is text up to its end tag
+            end_tag = re.compile(rf"</{re.escape(name)}\s*>", re.I).search(html, pos)
+            pos = end_tag.start() if end_tag else length
     out.append(html[last:])
     return "".join(out)
 
 
-def _parse(html: str) -> etree._Element | None:
+def _parse(html: str) -> tuple[etree._Element | None, bool]:
+    """The parsed page, and whether libxml2 stopped at its nesting limit (dropping the rest)."""
+    parser = _parser()
     try:
-        return lxml.html.document_fromstring(html, parser=_PARSER)
+        root = lxml.html.document_fromstring(html, parser=parser)
     except (etree.ParserError, ValueError):
         try:
-            return lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=_PARSER)
+            root = lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=parser)
         except (etree.ParserError, ValueError):
-            return None
+            return None, False
+    # A fatal error ends libxml2's parse and is logged even past its cap of 100 logged errors;
+    # reading the last one costs nothing on an ordinary page.
+    error = parser.error_log.last_error
+    too_deep = (
+        error is not None and error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT and "depth" in error.message
+    )
+    return root, too_deep
 
 
 def parse_html(html: str) -> etree._Element | None:
-    """Parse HTML leniently, as a browser would read it; None when there is nothing to parse."""
+    """Parse HTML leniently, as a browser would read it; None when there is nothing to parse.
+
+    A page nested deeper than libxml2 allows is parsed again with its excess nesting flattened
+    (flatten_deep_nesting), so it keeps all its text and links."""
     if not html or not html.strip():
         return None
     html = _DOCUMENT_END.sub("", html)
-    root = _parse(html)
-    # A tree cut short by libxml2's depth limit has fewer links than the source: re-parse with
-    # the excess nesting flattened. (Links written inside scripts also make the counts differ;
-    # the re-parse then finds what the first found, at the cost of a second parse.)
-    if root is not None:
-        written = html.count("<a ")
-        if written and len(xpath(root, "//a")) < written * 0.9 - 1:
-            flattened = _parse(flatten_deep_nesting(html))
-            if flattened is not None:
-                root = flattened
+    root, too_deep = _parse(html)
+    for limit in _FLATTEN_LIMITS:
+        if not too_deep:
+            break
+        flattened, too_deep = _parse(flatten_deep_nesting(html, limit))
+        if flattened is not None:
+            root = flattened
     return root
 
 
@@ -293,7 +402,8 @@ _position_cache: dict[tuple, str | None] = {}
 
 
 def classify_position(el: etree._Element, inside_article: bool) -> str | None:
-    """The page part an element opens, or None when it opens none."""
+    """The page part an element opens (one of POSITIONS, or `follow`: see walk), or None when it
+    opens none."""
     tag = el.tag
     attrib = el.attrib
     if tag not in _POSITION_TAGS and not (
@@ -326,8 +436,15 @@ def _classify(el: etree._Element, tag: str, inside_article: bool) -> str | None:
             if pattern.search(itemtype):
                 return position
     tokens = _tokens(el)
+    widget = widget_kind(tokens)
+    if widget == SHARE:  # a share bar inside a comment or a nav is still a share bar
+        return SHARE
     if any(_COMMENT.search(t) for t in tokens):
         return "comment"
+    # a follow list (`.footer-social`, `nav.social-navigation`) rather than the part it sits in,
+    # unless the element is a profile's own (`.profile-socials`)
+    if widget == FOLLOW and not any(_PROFILE.search(t) for t in tokens):
+        return FOLLOW
     if tag == "nav" or any(_NAV.search(t) for t in tokens):
         return "nav"
     # Inside an article or the main content, <aside>, <header> and <footer> are parts of that
@@ -445,14 +562,22 @@ def walk(root: etree._Element | None, *, rendered: bool, base_position: str = "c
             # visibility:hidden parent (and nothing re-shows one of a display:none parent).
             hidden = False
         opened = classify_position(el, in_article)
-        if opened is not None:
-            position = opened
+        # Everything inside a share widget is the widget's; a follow list inside a profile is
+        # the profile's own accounts. A "widget" holding a page's worth of text is not one.
+        if opened is not None and position != SHARE:
+            if opened in (SHARE, FOLLOW):
+                if (opened == SHARE or position != "profile") and is_small(el, SKIP_TAGS):
+                    position = SHARE
+            else:
+                position = opened
         if tag in ("article", "main") or (el.get("role") or "").lower() == "main":
             in_article = True
         if tag in SKIP_TAGS:
             continue
         link_index = None
         if tag in ("a", "area") and el.get("href") is not None:
+            if position != SHARE and is_share_intent(el.get("href") or ""):
+                position = SHARE
             link_index = len(page.links)
             alt, has_image = _image_of(el)
             page.links.append(
@@ -507,8 +632,18 @@ def block_of(page: WalkedPage, start: int, empty: bool = False) -> int:
 
 
 def _finish_links(page: WalkedPage) -> None:
-    """Fill each link's anchor text and the block it sits in from the page text."""
-    for link in page.links:
+    """Fill each link's anchor text and the block it sits in from the page text; a link to a
+    social network labelled like a share or follow button ("Follow us on Facebook") moves, with
+    its text, to the `share` position."""
+    relabelled: set[int] = set()
+    for index, link in enumerate(page.links):
         if not link.hidden:
             link.text = " ".join(page.text[link.start : link.end].split())
         link.block = block_of(page, link.start, empty=link.start == link.end)
+        if link.position not in (SHARE, "profile") and is_widget_label(link.href, link.text):
+            link.position = SHARE
+            relabelled.add(index)
+    if relabelled:
+        for segment in page.segments:
+            if segment.link in relabelled:
+                segment.position = SHARE

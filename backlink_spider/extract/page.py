@@ -11,6 +11,7 @@ from typing import Any
 
 from backlink_spider.extract.contacts import Contacts, find_contacts
 from backlink_spider.extract.dom import LinkElement, WalkedPage, block_of, parse_html, walk, xpath
+from backlink_spider.extract.share import SHARE, is_share_intent
 from backlink_spider.extract.signals import classify_source, head_signals, robots_flags
 from backlink_spider.matching import BrandMatcher
 from backlink_spider.target import Target, host_of, registered_domain
@@ -94,8 +95,9 @@ class PageExtraction:
 
     @property
     def unlinked(self) -> bool:
-        """The page names the brand but has no link at all to the target."""
-        return bool(self.mentions) and not self.backlinks
+        """The page names the brand but has no link to the target other than share or follow
+        buttons (a "Share on Reddit" button is the widget's link, not one the author gave)."""
+        return bool(self.mentions) and not _author_linked(self.backlinks)
 
     @property
     def internal_links(self) -> int:
@@ -104,6 +106,11 @@ class PageExtraction:
     @property
     def external_links(self) -> int:
         return sum(1 for link in self.links if not link.internal)
+
+
+def _author_linked(backlinks: list[TargetLink]) -> bool:
+    """True when one of the page's links to the target is not a share or follow button."""
+    return any(link.position != SHARE for link in backlinks)
 
 
 def _base_url(root, url: str) -> str:  # noqa: ANN001
@@ -147,6 +154,23 @@ def _context(walked: WalkedPage, element: LinkElement) -> str:
     return _window(walked, element.start, element.end, CONTEXT_CHARS)
 
 
+def _without_widgets(walked: WalkedPage) -> str:
+    """The page text with the labels of share and follow widgets blanked out (same length, so
+    offsets hold): "Share on Reddit" names no brand the page talks about, and it must not count
+    as a context term either."""
+    text = walked.text
+    spans = [(s.start, s.end) for s in walked.segments if s.position == SHARE]
+    if not spans:
+        return text
+    parts: list[str] = []
+    last = 0
+    for start, end in spans:
+        parts += [text[last:start], " " * (end - start)]
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
 def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) -> PageExtraction:
     """Links, target links, brand mentions and page signals of one page snapshot."""
     root = snapshot.tree if snapshot.tree is not None else parse_html(snapshot.html)
@@ -175,7 +199,8 @@ def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) 
                 position=element.position,
             )
         )
-        destination = unwrap_redirect(url)
+        # a share button is a link to the network, not a redirect to the page it shares
+        destination = None if is_share_intent(url) else unwrap_redirect(url)
         final = destination or url
         if on_target or not target.owns(final):
             continue
@@ -198,7 +223,7 @@ def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) 
     if not on_target:
         starts = [segment.start for segment in walked.segments]
         counts: dict[str, int] = {}
-        for match in matcher.find(walked.text):
+        for match in matcher.find(_without_widgets(walked)):
             i = bisect.bisect_right(starts, match.start) - 1
             segment = walked.segments[i] if i >= 0 else None
             key = match.term.lower()
@@ -221,7 +246,7 @@ def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) 
     positions = {m.position for m in mentions} | {b.position for b in backlinks}
     source_type, evidence = classify_source(root, snapshot.url, signals, positions)
     contacts = None
-    if mentions and not backlinks:  # an outreach lead: find who to write to
+    if mentions and not _author_linked(backlinks):  # an outreach lead: find who to write to
         contacts = find_contacts(
             root,
             walked,

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from backlink_spider.linkdiff import CHANGED, LOST, NEW, by_source, diff_links, page_gone, page_judgeable
+from backlink_spider.urls import url_key
+
 # The record types a crawl report reads.
 REPORTED_TYPES = ("page", "backlink", "mention", "lead", "broken_link", "link_status")
 REL_FLAGS = ("nofollow", "ugc", "sponsored")
@@ -105,68 +108,48 @@ def _link_order(link: dict) -> tuple[str, str, str]:
     return (link.get("source_url") or "", link.get("target_url") or "", link.get("anchor_text") or "")
 
 
-def _change(before: dict, after: dict) -> dict | None:
-    """The changed-link item for two versions of a link, or None when anchor text and rel are the same."""
-    changes = [
-        name
-        for name, old, new in (
-            ("anchor_text", before.get("anchor_text"), after.get("anchor_text")),
-            # rel as a set of tokens: a reordering is not a change
-            ("rel", sorted(set(before.get("rel") or [])), sorted(set(after.get("rel") or []))),
-        )
-        if old != new
-    ]
-    if not changes:
-        return None
-    return {
-        **_link_ref(after),
-        "before": {"anchor_text": before.get("anchor_text"), "rel": list(before.get("rel") or [])},
-        "after": {"anchor_text": after.get("anchor_text"), "rel": list(after.get("rel") or [])},
-        "changes": changes,
-    }
+def compare_crawls(
+    current_backlinks: list[dict],
+    previous_backlinks: list[dict],
+    current_pages: list[dict] | None = None,
+) -> dict:
+    """What changed between two crawls of the same target, by linkdiff's one definition (a link is
+    its source page and canonical target URL; anchor text, rel or exact target differences are
+    `changed`).
 
-
-def compare_crawls(current_backlinks: list[dict], previous_backlinks: list[dict]) -> dict:
-    """What changed between two crawls of the same target.
-
-    `new` / `lost`: backlinks whose `record_id` is only in the current / only in the previous
-    crawl. `changed`: a link from the same source_url to the same target_url whose rel or anchor
-    text differs. A changed anchor changes the record_id, so such a link is reported once, as
-    changed, and not also as one lost and one new link. Each new/lost item has source_url,
-    target_url and anchor_text; each changed item has those (as now) plus `before`/`after`
-    ({"anchor_text", "rel"}) and `changes` (the fields that differ: "anchor_text", "rel").
+    `new` / `lost` / `changed`: lists of items with source_url, target_url and anchor_text (as now;
+    as before for lost ones); changed items also have `before` / `after` ({"anchor_text", "rel"})
+    and `changes` (the fields that differ). With `current_pages` (this crawl's page records), a
+    link is `lost` only when its page was judged this time (fetched completely as a real page, or
+    gone: 404/410); the others are `not_checked`: a capped, interrupted or failing crawl loses
+    nothing it did not look at.
     """
-    current = {b["record_id"]: b for b in current_backlinks}
-    previous = {b["record_id"]: b for b in previous_backlinks}
-    changed: list[dict] = []
-
-    # The same record in both crawls: only rel can differ (anchor text is part of the identity).
-    for rid in current.keys() & previous.keys():
-        item = _change(previous[rid], current[rid])
-        if item:
-            changed.append(item)
-
-    # Records only in one crawl: pair those with the same source and target page, in order.
-    only_new = [current[rid] for rid in current if rid not in previous]
-    only_lost = [previous[rid] for rid in previous if rid not in current]
-    unpaired_lost: dict[tuple, list[dict]] = defaultdict(list)
-    for b in sorted(only_lost, key=_link_order):
-        unpaired_lost[(b.get("source_url"), b.get("target_url"))].append(b)
-    new: list[dict] = []
-    for b in sorted(only_new, key=_link_order):
-        candidates = unpaired_lost.get((b.get("source_url"), b.get("target_url")))
-        if candidates:
-            before = candidates.pop(0)
-            item = _change(before, b)
-            if item:
-                changed.append(item)
-            # Same anchor and rel (the link only moved on the page): still the same live link.
-            continue
-        new.append(_link_ref(b))
-    lost = [_link_ref(b) for group in unpaired_lost.values() for b in group]
-
-    return {
-        "new": sorted(new, key=_link_order),
-        "lost": sorted(lost, key=_link_order),
-        "changed": sorted(changed, key=_link_order),
-    }
+    judged = None
+    if current_pages is not None:
+        judged = {url_key(p["url"]) for p in current_pages if page_judgeable(p) or page_gone(p)}
+    out: dict[str, list[dict]] = {"new": [], "lost": [], "changed": []}
+    if judged is not None:
+        out["not_checked"] = []
+    for change in diff_links(by_source(previous_backlinks), by_source(current_backlinks)):
+        side = change.after or change.before
+        item = {
+            "source_url": change.source_url,
+            "target_url": side["target_url"],
+            "anchor_text": side["anchor_text"],
+        }
+        if change.status == LOST:
+            lost = judged is None or url_key(change.source_url) in judged
+            out["lost" if lost else "not_checked"].append(item)
+        elif change.status == NEW:
+            out["new"].append(item)
+        elif change.status == CHANGED:
+            before, after = change.before, change.after
+            out["changed"].append(
+                {
+                    **item,
+                    "before": {"anchor_text": before["anchor_text"], "rel": before["rel"]},
+                    "after": {"anchor_text": after["anchor_text"], "rel": after["rel"]},
+                    "changes": list(change.changes),
+                }
+            )
+    return {kind: sorted(items, key=_link_order) for kind, items in out.items()}

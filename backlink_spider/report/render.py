@@ -397,7 +397,9 @@ def changes(records: dict[str, list[dict]], previous: dict[str, list[dict]] | No
     the link and, for a changed one, its details)."""
     if previous is None:
         return None
-    diff = compare_crawls(records.get("backlink") or [], previous.get("backlink") or [])
+    diff = compare_crawls(
+        records.get("backlink") or [], previous.get("backlink") or [], records.get("page") or []
+    )
     rows = [{"kind": "new", "link": item} for item in diff["new"]]
     rows += [{"kind": "lost", "link": item} for item in diff["lost"]]
     rows += [{"kind": "changed", "link": item, "details": _change_details(item)} for item in diff["changed"]]
@@ -405,6 +407,7 @@ def changes(records: dict[str, list[dict]], previous: dict[str, list[dict]] | No
         "new": len(diff["new"]),
         "lost": len(diff["lost"]),
         "changed": len(diff["changed"]),
+        "not_checked": len(diff.get("not_checked") or []),
         "previous_id": next(
             (r.get("crawl_id") for r in previous.get("backlink") or [] if r.get("crawl_id")), None
         ),

@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from backlink_spider import logs
 from backlink_spider.arguments import ArgumentError
 from backlink_spider.browser import BrowserNotFound, find_browser, launch_options
+from backlink_spider.extract.blocked import Block, detect_block
 from backlink_spider.extract.dom import parse_html
 from backlink_spider.extract.page import PageExtraction, PageSnapshot, extract_page
 from backlink_spider.gctuning import gc_thresholds
@@ -104,6 +105,26 @@ def check_settings(settings) -> None:  # noqa: ANN001
         gc_thresholds(settings)
     except ValueError as exc:
         raise ArgumentError(str(exc)) from None
+
+
+def response_block(response: Response) -> Block | None:
+    """A bot challenge, login wall or consent wall served instead of the page (extract/blocked.py),
+    from a response of any status; None for a real page or a non-text body."""
+    try:
+        html = response.text
+    except (AttributeError, UnicodeDecodeError):
+        html = ""
+    headers = {
+        k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
+    }
+    return detect_block(html, headers, response.status)
+
+
+def block_reason(kind: str) -> str:
+    """How a page record or a link status says what stood in the way (a Block's kind)."""
+    if kind in ("login", "consent"):
+        return f"blocked by a {kind} wall"
+    return f"blocked by a bot challenge ({kind})"
 
 
 def _signal_headers(response: Response) -> dict[str, str]:
@@ -338,13 +359,18 @@ class PageSpider(scrapy.Spider):
         url = meta.get("source_url", request.url)
         if failure.check(HttpError):
             response = failure.value.response
+            block = response_block(response)
+            if block is not None:
+                self.crawler.stats.inc_value(f"pages/blocked/{block.kind}")
             return self.page_record(
                 url,
                 meta,
                 response.status,
                 response.url,
                 bool(meta.get("playwright")),
-                error=f"HTTP {response.status}",
+                error=f"HTTP {response.status}" + (f", {block_reason(block.kind)}" if block else ""),
+                blocked=block.kind if block else None,
+                blocked_evidence=list(block.evidence) if block else [],
             )
         error = failure.value
         name, detail = describe_failure(failure), " ".join(str(error).split())

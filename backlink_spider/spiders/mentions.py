@@ -32,13 +32,15 @@ from backlink_spider.discovery import (
     parse_sitemap,
     sniff_seed_document,
 )
+from backlink_spider.extract.blocked import Block, detect_block
+from backlink_spider.extract.dom import parse_html
 from backlink_spider.extract.page import OutLink, PageExtraction, PageSnapshot, best_snippet, extract_page
 from backlink_spider.linkcheck import HEAD_REFUSED, CheckResult, LinkCheckBook, TargetIndex, describe_failure
 from backlink_spider.records import Backlink, BrokenLink, Lead, LinkClaim, Mention, utc_now
 from backlink_spider.scope import FollowedUrls
 from backlink_spider.sources.base import SourceSettingError
 from backlink_spider.sources.runner import DiscoveryRunner, SourceChoiceError, build_sources, slot_settings
-from backlink_spider.spiders.base import PageSpider, is_html
+from backlink_spider.spiders.base import PageSpider, block_reason, is_html
 from backlink_spider.target import host_of, registered_domain
 from backlink_spider.urls import canonical_url, url_key
 
@@ -300,12 +302,17 @@ class MentionsSpider(PageSpider):
             # the page is recorded under the URL asked for; where it redirected to is the same page,
             # never to be crawled again through a link to it (e.g. /t/57 -> /t/slug/57)
             self.followed.add(canonical_url(snapshot.url))
+        if snapshot.tree is None:  # parsed once: extraction and the block check share it
+            snapshot.tree = parse_html(snapshot.html)
         found = extract_page(snapshot, self.config.target, self.matcher)
+        block = detect_block(snapshot.tree, snapshot.headers, snapshot.status, found.text)
+        if block is not None:  # a page record that says so; never evidence that a link is gone
+            self.crawler.stats.inc_value(f"pages/blocked/{block.kind}")
         if snapshot.rendered:
             self.learn_from_sample(url, meta, found)
         if self.config.target.owns(url):
             self._index_target_page(url, found)
-        yield from self._records(url, meta, snapshot, found)
+        yield from self._records(url, meta, snapshot, found, block)
         if self.config.check_links:
             yield from self._page_checked(url, CheckResult(snapshot.status, None, utc_now()))
             yield from self._check_links(url, found, hop)
@@ -315,7 +322,12 @@ class MentionsSpider(PageSpider):
     # --- helpers ----------------------------------------------------------------------------
 
     def _records(
-        self, url: str, meta: dict[str, Any], snapshot: PageSnapshot, found: PageExtraction
+        self,
+        url: str,
+        meta: dict[str, Any],
+        snapshot: PageSnapshot,
+        found: PageExtraction,
+        block: Block | None,
     ) -> Iterator[Any]:
         rendered = snapshot.rendered
         now = utc_now()
@@ -340,7 +352,9 @@ class MentionsSpider(PageSpider):
             evidence=found.evidence,
             backlinks=len(found.backlinks),
             mentions=len(found.mentions),
-            error=TOO_LARGE if snapshot.truncated else None,
+            error=TOO_LARGE if snapshot.truncated else (block_reason(block.kind) if block else None),
+            blocked=block.kind if block else None,
+            blocked_evidence=list(block.evidence) if block else [],
         )
         discovered_by = meta.get("discovered_by")
         self.discovery.page_crawled(discovered_by, len(found.backlinks), len(found.mentions))

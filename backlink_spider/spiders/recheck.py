@@ -4,12 +4,17 @@ backlink, whether it is still there. Scheduled on Scrapyd, this is link monitori
     scrapy crawl recheck -a target=site.com -a known=output/            # JSONL from earlier crawls
     scrapy crawl recheck -a target=site.com -a known=output/warehouse.duckdb
     scrapy crawl recheck -a target=site.com -a known=postgresql://user@host/db
+    scrapy crawl recheck -a target=site.com -a known=ahrefs-backlinks.csv   # a vendor's export
 
-Each known link becomes a `link_status` record: `live`; `lost` (the page is gone, or the link was
-removed); `changed` (same page and target, but rel, anchor or exact target URL differ), with the
-link as last seen (`before`) and as seen now (`after`); links to the target the page has gained
-are reported as `new`. It writes only `link_status` records (the page's status is in them), so
-the warehouse never mistakes a recheck for a discovery crawl.
+Each known link becomes a `link_status` record (pairing and "changed" as linkdiff.py defines them
+for the whole project): `live`; `changed` (same page and target, but rel, anchor or exact target
+URL differ), with the link as last seen (`before`) and as seen now (`after`); `lost` only with
+evidence: the page answered 404/410, or it loaded completely as a real page and the link is not in
+it; `unverified` when the page could not be judged this run (timeout, HTTP 5xx/429, DNS failure,
+robots.txt, refused, a bot challenge or login wall, a page cut at the size limit), with the
+reason: never counted as lost. Transient failures are retried first (RETRY_TIMES, Retry-After).
+Links to the target the page has gained are reported as `new`. It writes only `link_status` and
+`summary` records, which the warehouse keeps apart from discovery crawls.
 """
 
 from __future__ import annotations
@@ -22,55 +27,21 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from backlink_spider.arguments import RecheckArguments
+from backlink_spider.extract.blocked import detect_block
 from backlink_spider.extract.page import TargetLink, extract_page
+from backlink_spider.linkdiff import GONE_STATUSES, LOST, diff_links, link_view
 from backlink_spider.records import LinkStatus, utc_now
-from backlink_spider.spiders.base import PageSpider
-from backlink_spider.urls import canonical_url
+from backlink_spider.spiders.base import PageSpider, block_reason
 
-
-def _link_view(anchor_text: str, rel: list[str], target_url: str) -> dict:
-    return {"anchor_text": anchor_text, "rel": list(rel), "target_url": target_url}
+UNVERIFIED = "unverified"
 
 
 def compare_links(
     known: list[dict], current: list[TargetLink]
 ) -> list[tuple[str, str | None, dict | None, dict | None]]:
-    """(status, reason, before, after) for each known link of a page, then each new one.
-
-    Links are paired by canonical target URL, preferring the same anchor text; a known link with no
-    partner was removed.
-    """
-    remaining = list(current)
-    results = []
-    for link in known:
-        key = canonical_url(link["target_url"])
-        candidates = [c for c in remaining if canonical_url(c.target_url) == key]
-        if not candidates:
-            results.append(
-                (
-                    "lost",
-                    "link removed",
-                    _link_view(link["anchor_text"], link["rel"], link["target_url"]),
-                    None,
-                )
-            )
-            continue
-        match = next((c for c in candidates if c.anchor_text == link["anchor_text"]), candidates[0])
-        remaining.remove(match)
-        before = _link_view(link["anchor_text"], link["rel"], link["target_url"])
-        after = _link_view(match.anchor_text, match.rel, match.target_url)
-        changes = [
-            name
-            for name, field in (("rel", "rel"), ("anchor", "anchor_text"), ("target", "target_url"))
-            if before[field] != after[field]
-        ]
-        if changes:
-            results.append(("changed", " and ".join(changes) + " changed", before, after))
-        else:
-            results.append(("live", None, before, after))
-    for link in remaining:
-        results.append(("new", "link added", None, _link_view(link.anchor_text, link.rel, link.target_url)))
-    return results
+    """(status, reason, before, after) for each known link of one page, then each new one."""
+    changes = diff_links([("", k) for k in known], [("", c) for c in current])
+    return [(c.status, c.reason, c.before, c.after) for c in changes]
 
 
 class RecheckSpider(PageSpider):
@@ -110,17 +81,41 @@ class RecheckSpider(PageSpider):
         if isinstance(snapshot, scrapy.Request):
             yield snapshot
             return
-        current = (
-            [] if snapshot is None else extract_page(snapshot, self.config.target, self.matcher).backlinks
+        known = self.config.links[url]
+        if snapshot is None:  # not HTML any more: no page to judge its links by
+            yield from self._unverified(
+                url,
+                response.status,
+                f"not HTML: {response.headers.get(b'Content-Type', b'').decode('latin-1')}",
+            )
+            return
+        block = detect_block(
+            snapshot.tree if snapshot.tree is not None else snapshot.html, snapshot.headers, snapshot.status
         )
-        yield from self._records(url, response.status, compare_links(self.config.links[url], current))
+        if block is not None:
+            self.crawler.stats.inc_value(f"recheck/blocked/{block.kind}")
+            yield from self._unverified(url, response.status, block_reason(block.kind))
+            return
+        if snapshot.truncated:
+            yield from self._unverified(url, response.status, "page truncated at DOWNLOAD_MAXSIZE")
+            return
+        current = extract_page(snapshot, self.config.target, self.matcher).backlinks
+        yield from self._records(url, response.status, compare_links(known, current))
 
     def page_failed(self, failure: Failure) -> Iterator[Any]:
         page = self.failure_record(failure)  # only its status and error: recheck writes no pages
-        url = page.url
-        reason = f"page gone: {page.error}"
-        outcomes = [
-            ("lost", reason, _link_view(k["anchor_text"], k["rel"], k["target_url"]), None)
-            for k in self.config.links[url]
-        ]
-        yield from self._records(url, page.status, outcomes)
+        if page.blocked:
+            self.crawler.stats.inc_value(f"recheck/blocked/{page.blocked}")
+            yield from self._unverified(page.url, page.status, block_reason(page.blocked))
+        elif page.status in GONE_STATUSES:  # evidence: the page is gone
+            outcomes = [
+                (LOST, f"page gone: {page.error}", link_view(k), None) for k in self.config.links[page.url]
+            ]
+            yield from self._records(page.url, page.status, outcomes)
+        else:
+            yield from self._unverified(page.url, page.status, page.error or "not fetched")
+
+    def _unverified(self, url: str, status: int | None, reason: str) -> Iterator[LinkStatus]:
+        """Every known link of a page that could not be judged this run: unverified, with why."""
+        outcomes = [(UNVERIFIED, reason, link_view(k), None) for k in self.config.links[url]]
+        yield from self._records(url, status, outcomes)

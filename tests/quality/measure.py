@@ -33,6 +33,9 @@ class Scores:
     unlinked_fp: int = 0
     unlinked_fn: int = 0
     unlinked_errors: list[str] = field(default_factory=list)
+    # the same, on the pages labelled `share_widget` (a share or follow bar whose labels name networks)
+    share_pages: int = 0
+    share_unlinked: Counter = field(default_factory=Counter)  # tp, fp, fn
     own_site_pages: int = 0
     own_site_links: int = 0
     position_errors: list[str] = field(default_factory=list)
@@ -56,6 +59,16 @@ class Scores:
     def unlinked_recall(self) -> float:
         expected = self.unlinked_tp + self.unlinked_fn
         return self.unlinked_tp / expected if expected else 1.0
+
+    @property
+    def share_unlinked_precision(self) -> float:
+        found = self.share_unlinked["tp"] + self.share_unlinked["fp"]
+        return self.share_unlinked["tp"] / found if found else 1.0
+
+    @property
+    def share_unlinked_recall(self) -> float:
+        expected = self.share_unlinked["tp"] + self.share_unlinked["fn"]
+        return self.share_unlinked["tp"] / expected if expected else 1.0
 
 
 def run_case(case: dict):
@@ -106,12 +119,12 @@ def measure() -> Scores:
             scores.attribute_hits["link_type"] += match.link_type == want["link_type"]
         scores.false += [f"{case['file']}: {g.target_url}" for g in remaining]
         predicted, truth = found.unlinked, case["unlinked_mention"]
-        if predicted and truth:
-            scores.unlinked_tp += 1
-        elif predicted:
-            scores.unlinked_fp += 1
-        elif truth:
-            scores.unlinked_fn += 1
+        outcome = "tp" if predicted and truth else "fp" if predicted else "fn" if truth else "tn"
+        if outcome != "tn":
+            setattr(scores, f"unlinked_{outcome}", getattr(scores, f"unlinked_{outcome}") + 1)
+        if case.get("share_widget"):
+            scores.share_pages += 1
+            scores.share_unlinked[outcome] += 1
         if predicted != truth:
             scores.unlinked_errors.append(
                 f"{case['file']}: predicted {predicted}, labelled {truth} "
@@ -138,6 +151,8 @@ def report(scores: Scores) -> str:
         f"unlinked-mention pages: precision {scores.unlinked_precision:.3f}, "
         f"recall {scores.unlinked_recall:.3f} "
         f"(tp {scores.unlinked_tp}, fp {scores.unlinked_fp}, fn {scores.unlinked_fn})",
+        f"unlinked-mention pages with share widgets ({scores.share_pages}): precision "
+        f"{scores.share_unlinked_precision:.3f}, recall {scores.share_unlinked_recall:.3f}",
         f"source_type accuracy: {scores.source_type_hits / scores.pages:.2f}",
     ]
     for title, items in (
