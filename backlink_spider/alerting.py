@@ -35,20 +35,18 @@ from backlink_spider.alerts import (
     WebhookChannel,
     crawl_events,
     dispatch,
-    is_partial,
     recheck_events,
 )
 from backlink_spider.output import read_records
 from backlink_spider.report import find_previous_crawl, read_crawl
+from backlink_spider.report.files import is_partial
 from backlink_spider.report.numbers import earliest_crawled_at
 from pipelines.storage import OutputLocation, is_uri
 
 logger = logging.getLogger(__name__)
 
-# How long to wait for CrawlSummary's summary record (seconds), and how many earlier crawls of the
-# target may be partial before the search for a complete one stops.
+# How long to wait for CrawlSummary's summary record (seconds).
 SUMMARY_WAIT = 10.0
-PREVIOUS_CRAWLS_MAX = 20
 
 
 def channels_from_settings(settings: BaseSettings) -> list[Channel]:
@@ -186,13 +184,7 @@ class CrawlAlerts:
     ) -> tuple[str | None, dict[str, list[dict]] | None]:
         """The latest earlier crawl of the target that is complete (a partial one would make links it
         did not reach look new), and its records."""
-        started_at = earliest_crawled_at(records)
-        for _ in range(PREVIOUS_CRAWLS_MAX):
-            previous_id = find_previous_crawl(local, target, started_at, crawl_id)
-            if previous_id is None:
-                return None, None
-            previous = read_crawl(local, previous_id)
-            if not is_partial(read_records(local, "summary", previous_id)):
-                return previous_id, previous
-            started_at, crawl_id = earliest_crawled_at(previous), previous_id
-        return None, None
+        previous_id = find_previous_crawl(
+            local, target, earliest_crawled_at(records), crawl_id, complete=True
+        )
+        return (previous_id, read_crawl(local, previous_id)) if previous_id else (None, None)

@@ -155,19 +155,6 @@ def change_reason(before: dict, after: dict) -> str:
     return ", ".join(reasons) or "changed"
 
 
-def is_partial(summaries: Iterable[dict], worker: str | None = None) -> bool:
-    """Whether a crawl is partial, from its `summary` records: the latest summary of each process
-    (only `worker`'s when it wrote one) says `partial: true`. No summary, or no field: complete."""
-    latest: dict[str, dict] = {}
-    for record in summaries:
-        name = record.get("worker") or ""
-        if name not in latest or (record.get("crawled_at") or "") >= (latest[name].get("crawled_at") or ""):
-            latest[name] = record
-    if worker in latest:
-        return bool(latest[worker].get("partial"))
-    return any(record.get("partial") for record in latest.values())
-
-
 def _titles(pages: Iterable[dict]) -> dict[str, str]:
     """url_key -> page title, for the pages' URLs and final URLs."""
     titles: dict[str, str] = {}

@@ -80,6 +80,7 @@ class CrawlSummary:
         statuses = Counter(r.get("status") for r in records["link_status"])
         found = Counter(r.get("status") for r in read_records(local, "link_claim", crawl_id))
         claims = {status: found[status] for status in CLAIM_STATUSES if found[status]}
+        partial = partial_reasons(self.crawler.stats.get_stats(), reason, numbers)
         runner = getattr(spider, "discovery", None)
         discovery = runner.summary() if runner is not None and runner.sources else None
         report_path = None
@@ -90,7 +91,7 @@ class CrawlSummary:
             exports = []
         if self.report_enabled and (records["page"] or records["link_status"]):
             try:
-                report_path = write_report(local, crawl_id, records, discovery)
+                report_path = write_report(local, crawl_id, records, discovery, partial)
             except Exception:  # a report problem must never fail the crawl or lose its records
                 logger.exception("Could not write the HTML report of crawl %s", crawl_id)
         summary = Summary(
@@ -101,6 +102,8 @@ class CrawlSummary:
             worker=f"{socket.gethostname()}:{os.getpid()}",
             started_at=self.started_at,
             finish_reason=reason,
+            partial=bool(partial),
+            partial_reasons=partial,
             link_status=dict(statuses) or None,
             report=self._where(report_path),
             discovery=discovery,
@@ -125,11 +128,28 @@ class CrawlSummary:
         return self.location.uri_of(path) if self.location.remote else str(Path(path).resolve())
 
 
+def partial_reasons(stats: dict, finish_reason: str, numbers: dict) -> list[str]:
+    """Why a crawl did not look at everything it was asked to (empty: complete). A partial crawl's
+    comparisons lose nothing it did not look at, and the report and the warehouse say so."""
+    reasons = []
+    if finish_reason != "finished":
+        reasons.append(f"stopped early ({finish_reason})")
+    for stat, setting in (("max_pages", "MAX_PAGES"), ("max_pages_per_site", "MAX_PAGES_PER_SITE")):
+        dropped = stats.get(f"scope/dropped/{stat}") or 0
+        if dropped:
+            reasons.append(f"capped by {setting}: {dropped} pages not fetched")
+    if numbers.get("pages") and numbers.get("errors") == numbers.get("pages"):
+        reasons.append("no page could be fetched")
+    return reasons
+
+
 def format_summary(summary: Summary, location: OutputLocation, exports: list[Path] | None = None) -> str:
     """The printed summary; `exports`: the CSV files written (pipelines.csv_exports.write_exports),
     each printed as a line naming its dataset and path."""
     lines = [
-        f"Crawl {summary.crawl_id} of {summary.target} ({summary.spider}, {summary.finish_reason}):",
+        f"Crawl {summary.crawl_id} of {summary.target} ({summary.spider}, {summary.finish_reason}"
+        + (f"; partial: {'; '.join(summary.partial_reasons)}" if summary.partial else "")
+        + "):",
         f"  pages: {summary.pages} ({summary.rendered_pages} rendered, {summary.errors} with errors)",
     ]
     if summary.link_status:

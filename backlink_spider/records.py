@@ -209,6 +209,10 @@ class Summary(Record):
     worker: str = ""  # host:pid: in a distributed crawl every process writes its own summary
     started_at: str
     finish_reason: str
+    # the crawl did not look at everything it was asked to (capped, stopped early, nothing fetched):
+    # its comparisons lose no link it did not look at
+    partial: bool = False
+    partial_reasons: list[str] = field(default_factory=list)
     pages: int = 0
     rendered_pages: int = 0
     errors: int = 0

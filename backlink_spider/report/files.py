@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import orjson
@@ -41,18 +42,39 @@ def _crawl_starts(output_dir: Path) -> dict[str, tuple[str | None, str]]:
     return starts
 
 
+def is_partial(summaries: Iterable[dict], worker: str | None = None) -> bool:
+    """Whether a crawl is partial, from its `summary` records: the latest summary of each process
+    (only `worker`'s when it wrote one) says `partial: true`. No summary, or no field: complete."""
+    latest: dict[str, dict] = {}
+    for record in summaries:
+        name = record.get("worker") or ""
+        if name not in latest or (record.get("crawled_at") or "") >= (latest[name].get("crawled_at") or ""):
+            latest[name] = record
+    if worker in latest:
+        return bool(latest[worker].get("partial"))
+    return any(record.get("partial") for record in latest.values())
+
+
 def find_previous_crawl(
-    output_dir: str | Path, target: str | None, started_at: str | None, crawl_id: str
+    output_dir: str | Path, target: str | None, started_at: str | None, crawl_id: str, complete: bool = True
 ) -> str | None:
-    """The latest crawl of `target` in OUTPUT_DIR that started before `started_at`."""
+    """The latest crawl of `target` in OUTPUT_DIR that started before `started_at`; with
+    `complete`, the latest that is not partial (a capped or interrupted crawl did not look at
+    everything: comparing with it would make links it did not reach look new)."""
     if not started_at:
         return None
-    earlier = [
-        (at, cid)
-        for cid, (tgt, at) in _crawl_starts(Path(output_dir)).items()
-        if cid != crawl_id and tgt == target and at < started_at
-    ]
-    return max(earlier)[1] if earlier else None
+    earlier = sorted(
+        (
+            (at, cid)
+            for cid, (tgt, at) in _crawl_starts(Path(output_dir)).items()
+            if cid != crawl_id and tgt == target and at < started_at
+        ),
+        reverse=True,
+    )
+    for _, cid in earlier:
+        if not complete or not is_partial(read_records(output_dir, "summary", cid)):
+            return cid
+    return None
 
 
 def write_report(
@@ -60,6 +82,7 @@ def write_report(
     crawl_id: str,
     records: dict[str, list[dict]] | None = None,
     discovery: dict | None = None,
+    partial: list[str] | None = None,
 ) -> Path:
     """Write OUTPUT_DIR/reports/<crawl_id>.html (atomically) and return its path. `records`: the
     crawl's records when the caller has read them already (read_crawl); `discovery`: what each
@@ -74,10 +97,10 @@ def write_report(
     summary = build_summary(records)
     previous_id = find_previous_crawl(output_dir, summary["target"], summary["started_at"], crawl_id)
     previous = read_crawl(output_dir, previous_id) if previous_id else None
-    if discovery is None:  # a report made again later: the summary record kept the sources' book
-        for record in records.get("summary") or ():
-            discovery = record.get("discovery") or discovery
-    html = render_report(summary, records, previous, discovery)
+    for record in records.get("summary") or ():  # a report made again later: the summary kept these
+        discovery = discovery if discovery is not None else record.get("discovery")
+        partial = partial if partial is not None else record.get("partial_reasons")
+    html = render_report(summary, records, previous, discovery, partial or [])
 
     return write_atomically(output_dir / "reports" / f"{crawl_id}.html", html)
 

@@ -451,14 +451,19 @@ def reclaims(records: dict[str, list[dict]]) -> list[dict]:
 
 
 def render_report(
-    summary: dict, records: dict[str, list[dict]], previous: dict | None = None, discovery: dict | None = None
+    summary: dict,
+    records: dict[str, list[dict]],
+    previous: dict | None = None,
+    discovery: dict | None = None,
+    partial: list[str] | None = None,
 ) -> str:
     """The report as one self-contained HTML document.
 
     `summary`: `build_summary(records)`; `records`: this crawl's records by type; `previous`: the
     previous crawl of the same target's records by type (at least "backlink"), or None when this
     is its first crawl; `discovery`: what each discovery source did (the summary record's
-    `discovery`), or None. Nothing in the page loads anything: no script, font, image or URL."""
+    `discovery`), or None; `partial`: why the crawl is partial (empty: complete). Nothing in the
+    page loads anything: no script, font, image or URL."""
     before = build_summary(previous) if previous is not None else None
     return (
         environment()
@@ -468,6 +473,7 @@ def render_report(
             target=summary.get("target") or "unknown target",
             crawl_id=summary.get("crawl_id") or "?",
             started_at=summary.get("started_at"),
+            partial=partial or [],
             kpis=kpis(summary, before),
             charts=charts(summary, records.get("backlink") or []),
             discovery=discovery_rows(discovery, records["page"]),
