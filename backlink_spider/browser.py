@@ -7,17 +7,22 @@ Provisioning order: the `BROWSER_EXECUTABLE` setting; a Playwright-managed Chrom
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from playwright.async_api import Error as PlaywrightError
-from scrapy import Request
+from playwright.async_api import Request as PlaywrightRequest
+from playwright.async_api import Route
+from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Headers
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from backlink_spider.egress import EgressProxy
@@ -157,6 +162,10 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self._crawler_stats = crawler.stats
         self._crawler = crawler
         self._robots = None  # the crawl's RobotsTxtMiddleware, found on first use
+        # render=auto: the static response of a page being rendered, served to Chromium for its
+        # main document instead of a second download (RENDER_REUSE_STATIC), by request URL
+        self.reuse_static = crawler.settings.getbool("RENDER_REUSE_STATIC")
+        self._static_documents: dict[str, dict] = {}
         # Context recycling: Chromium frees a context's memory only when the context closes.
         self._context_pages = max(1, crawler.settings.getint("RENDER_CONTEXT_PAGES"))
         self._generation = 0
@@ -215,6 +224,46 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
             raise AddressRefusedError(f"refused: {refused.decode('latin-1')}")
         return response
 
+    def _make_request_handler(
+        self,
+        context_name: str,
+        method: str,
+        url: str,
+        headers: Headers,
+        body: bytes | None,
+        encoding: str,
+        spider: Spider,
+        initial_request_done: asyncio.Event,
+    ) -> Callable:
+        """scrapy-playwright's route handler, except that the page's own document is answered from
+        the static response already fetched (through every middleware: robots, the address guard)
+        when there is one: the page is downloaded once, not twice."""
+        handle = super()._make_request_handler(
+            context_name, method, url, headers, body, encoding, spider, initial_request_done
+        )
+
+        async def handler(route: Route, playwright_request: PlaywrightRequest) -> None:
+            static = self._static_documents.get(url)
+            if (
+                static is not None
+                and not static.get("served")
+                and playwright_request.is_navigation_request()
+                and playwright_request.frame.parent_frame is None
+                and playwright_request.url.rstrip("/") == url.rstrip("/")
+            ):
+                static["served"] = True
+                initial_request_done.set()
+                self._crawler_stats.inc_value("render/document_from_static")
+                await route.fulfill(
+                    status=static["status"] or 200,
+                    headers={"content-type": "text/html; charset=utf-8", **static.get("headers", {})},
+                    body=static["html"],
+                )
+                return
+            await handle(route, playwright_request)
+
+        return handler
+
     async def _download_in_context(self, request, spider=None):  # noqa: ANN001, ANN202
         """Every rendered page goes to the current context; after RENDER_CONTEXT_PAGES pages a new
         context takes over and the old one is closed once its last page is done, so the browser's
@@ -230,9 +279,13 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
             "playwright_context_kwargs", {"service_workers": "block", "accept_downloads": False}
         )
         self._in_flight[name] = self._in_flight.get(name, 0) + 1
+        static = request.meta.get("static_page") if self.reuse_static else None
+        if static is not None and static.get("url") == request.url and static.get("status") == 200:
+            self._static_documents[request.url] = dict(static)
         try:
             return await super()._download_request(request, spider)
         finally:
+            self._static_documents.pop(request.url, None)
             self._in_flight[name] -= 1
             if self._in_flight[name] <= 0 and name != f"render-{self._generation}":
                 del self._in_flight[name]

@@ -307,7 +307,7 @@ class RedisIdleClose:
                 self.server.zadd(self.busy_key, {self.worker: self._now()})
                 if engine.scheduler.has_pending_requests() and not engine.needs_backout():
                     _wake(engine)  # work in the shared queue, room to take it
-        except Exception:  # noqa: BLE001 - a failed beat must not stop the crawl
+        except Exception:  # a failed beat must not stop the crawl
             logger.warning("Could not report to Redis", exc_info=True)
 
     def _busy_peers(self) -> int:
@@ -339,5 +339,5 @@ class RedisIdleClose:
             if self.keys_ttl > 0:
                 for key in self.keys:
                     self.server.expire(key, self.keys_ttl)
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.warning("Could not clean up in Redis", exc_info=True)

@@ -54,6 +54,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -314,7 +315,7 @@ class _Layout:
     columns: dict[str, int]  # field -> index in a row
 
 
-def _records(text: str, delimiter: str, *, strict: bool = False):
+def _records(text: str, delimiter: str, *, strict: bool = False) -> Iterator[tuple[int, list[str], int]]:
     """(first line, cells, last line) of each record; a record may span lines (quoted newlines).
     A csv.Error becomes a _CsvError naming the line of the record being read."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict)

@@ -29,7 +29,8 @@ from scrapy.exceptions import NotConfigured
 from backlink_spider.claims import CLAIM_STATUSES
 from backlink_spider.output import read_records
 from backlink_spider.records import Summary, utc_now
-from backlink_spider.report import build_summary, read_crawl, write_report
+from backlink_spider.report import build_summary, find_previous_crawl, read_crawl, write_report
+from backlink_spider.report.numbers import earliest_crawled_at, link_change_records
 from pipelines.csv_exports import write_exports
 from pipelines.jsonl import _Part
 from pipelines.state import stored_meta
@@ -113,7 +114,8 @@ class CrawlSummary:
         date = datetime.now(UTC).strftime("%Y-%m-%d")
         part = _Part(local / "summary" / f"dt={date}" / f"{crawl_id}-00001.jsonl")
         part.write(orjson.dumps(ItemAdapter(summary).asdict(), option=orjson.OPT_APPEND_NEWLINE))
-        for path in (part.close(), *exports, report_path):
+        changes = self._link_changes(local, crawl_id, config.target.host, records, date)
+        for path in (part.close(), changes, *exports, report_path):
             if path is not None:
                 self.location.publish(path)
         await self.location.flush()
@@ -121,6 +123,23 @@ class CrawlSummary:
         logger.info("Crawl summary:\n%s", text)
         print(text, file=sys.stdout, flush=True)
         self.location.cleanup()
+
+    @staticmethod
+    def _link_changes(local: Path, crawl_id: str, target: str, records: dict, date: str) -> Path | None:
+        """`link_change` records against the previous complete crawl (a discovery crawl only: a
+        recheck writes link_status records, pages none)."""
+        if not records["page"]:
+            return None
+        previous_id = find_previous_crawl(local, target, earliest_crawled_at(records), crawl_id)
+        if previous_id is None:
+            return None
+        found = link_change_records(crawl_id, target, records, previous_id, read_crawl(local, previous_id))
+        if not found:
+            return None
+        part = _Part(local / "link_change" / f"dt={date}" / f"{crawl_id}-00001.jsonl")
+        for record in found:
+            part.write(orjson.dumps(ItemAdapter(record).asdict(), option=orjson.OPT_APPEND_NEWLINE))
+        return part.close()
 
     def _where(self, path: Path | None) -> str | None:
         if path is None:

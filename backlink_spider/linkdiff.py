@@ -27,7 +27,7 @@ LIVE, CHANGED, LOST, NEW = "live", "changed", "lost", "new"
 GONE_STATUSES = (404, 410)
 
 
-def link_view(link: Any) -> dict:  # noqa: ANN401 - a record dict or an extracted TargetLink
+def link_view(link: Any) -> dict:  # a record dict or an extracted TargetLink
     """The parts of a link a comparison looks at: {"anchor_text", "rel", "target_url"}."""
     get = link.get if isinstance(link, dict) else lambda name, default=None: getattr(link, name, default)
     return {

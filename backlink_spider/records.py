@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from backlink_spider.urls import url_key
 
-SCHEMA_VERSION = 2  # 2: discovered_by/via, link_claim, summary discovery/claims
+SCHEMA_VERSION = 3  # 2: provenance, link_claim, summary discovery; 3: a lead per person, link_change, blocked
 
 
 def utc_now() -> str:
@@ -33,11 +33,17 @@ class Record:
     """Fields common to every record."""
 
     type: str = field(init=False, default="")
+    """The record type, which names its dataset: `page`, `backlink`, `mention`, `lead`, `broken_link`, ..."""
     schema_version: int = field(init=False, default=SCHEMA_VERSION)
+    """Bumped when a record's fields change."""
     record_id: str = ""
+    """Stable hash of the record's identity (the same across crawls): use it to upsert."""
     crawl_id: str
+    """The crawl that wrote it."""
     target: str = ""
+    """The target's host, e.g. `brewbird.io`."""
     crawled_at: str
+    """When the record was made: UTC, ISO 8601 (`2026-11-24T22:36:45.487698Z`)."""
 
     TYPE = ""
 
@@ -57,36 +63,68 @@ class Page(Record):
 
     TYPE = "page"
     url: str
+    """The page's URL (canonical: no fragment, no tracking parameters)."""
     status: int | None
+    """HTTP status; null when nothing came back."""
     rendered: bool
+    """True when the content came from Chromium."""
     title: str | None = None
+    """The page title."""
     render_reason: str | None = None
+    """Why it was rendered: `always`, or the evidence of `render=auto` (`empty-app-root`,
+    `noscript-requires-js`, `loading-placeholder`, `custom-elements`, `thin-text`)."""
     render_failed: bool = False
+    """Chromium failed on the page (time budget `RENDER_PAGE_BUDGET_MS` spent, browser crash, navigation
+    error): the static page was used instead."""
     render_error: str | None = None
+    """Why Chromium failed on the page (see `render_failed`)."""
     error: str | None = None
+    """Why the page has no content: `HTTP 404`, `Forbidden by robots.txt`, a connection error, `not HTML:
+    application/pdf`, ..."""
     final_url: str | None = None
+    """Where redirects ended, when not `url`."""
     depth: int = 0
+    """Link hops from a seed."""
     canonical_url: str | None = None
+    """From `<link rel=canonical>`."""
     lang: str | None = None
+    """From `<html lang>`."""
     meta_robots: str | None = None
+    """Robots directives of the page (`<meta name=robots>`)."""
     x_robots_tag: str | None = None
+    """Robots directives of its response header (`X-Robots-Tag`)."""
     indexable: bool = True
+    """False on `noindex` (or `none`) in `meta_robots` or `x_robots_tag`."""
     follow: bool = True
+    """False on `nofollow` (or `none`) in `meta_robots` or `x_robots_tag`."""
     outbound_links: int = 0
+    """Links on the page: all of them."""
     external_links: int = 0
+    """Links on the page to other sites."""
     internal_links: int = 0
+    """Links on the page to its own site."""
     source_type: str = "other"
+    """`forum_thread`, `blog_post`, `blog_comment`, `directory`, `social_profile`, `news_article`, `qna`,
+    `wiki` or `other`."""
     evidence: list[str] = field(default_factory=list)
+    """What decided `source_type`: `schema:DiscussionForumPosting`, `generator:discourse`, `markup:phpbb`,
+    `comments:disqus`, `url:forum_thread`, ..."""
     backlinks: int = 0
+    """How many backlinks the page has."""
     mentions: int = 0
-    # a bot challenge, login wall or consent wall served instead of the page (extract/blocked.py):
-    # cloudflare, akamai, datadome, perimeterx, imperva, captcha, login, consent; and what showed it
+    """How many mentions the page has."""
     blocked: str | None = None
+    """A bot challenge, login wall or consent wall served instead of the page: `cloudflare`, `akamai`,
+    `datadome`, `perimeterx`, `imperva`, `captcha`, `login`, `consent` (never evidence that a link is gone).
+    """
     blocked_evidence: list[str] = field(default_factory=list)
-    # how the crawl came to the page: seed, sitemap, feed, export:<vendor>, a discovery source's
-    # name (wikipedia, hackernews, ...) or link; and the query, sitemap/feed or parent page URL
+    """What showed `blocked`: `header cf-mitigated: challenge`, `title 'Just a moment...'`, `element
+    #px-captcha`, ..."""
     discovered_by: str | None = None
+    """How the crawl came to the page: `seed`, `sitemap`, `feed`, `export:<vendor>`, a discovery source's name
+    (`wikipedia`, `hackernews`, ...) or `link` (followed from another crawled page)."""
     discovered_via: str | None = None
+    """The query the source was asked, the sitemap, feed or export file, or the parent page's URL."""
 
     def identity(self) -> tuple[object, ...]:
         return (url_key(self.url),)
@@ -98,25 +136,49 @@ class Backlink(Record):
 
     TYPE = "backlink"
     source_url: str
+    """The linking page."""
     target_url: str
+    """Where the link points (for a wrapped link: the unwrapped destination)."""
     anchor_text: str
+    """The link's text, whitespace collapsed (empty for an image link)."""
     rel: list[str]
+    """The rel tokens, lower case, in order."""
     nofollow: bool = False
+    """`rel` has `nofollow`."""
     ugc: bool = False
+    """`rel` has `ugc`."""
     sponsored: bool = False
+    """`rel` has `sponsored`."""
     source_domain: str = ""
+    """The linking page's registrable domain."""
     target_domain: str = ""
+    """The host of `target_url`."""
     link_type: str = "text"
+    """`text`, `image` (an image and no text) or `redirect` (wrapped in a redirector)."""
     image_alt: str | None = None
+    """Alt text of an image link."""
     wrapper_url: str | None = None
+    """The redirector URL as written (`google.com/url?q=`, `l.facebook.com/l.php?u=`, `out.reddit.com`,
+    `href.li`, `?url=` on any site, ...)."""
     position: str = "content"
+    """`content`, `comment`, `nav`, `header`, `footer`, `sidebar`, `profile` (a profile's bio or links area)
+    or `share` (share and follow buttons)."""
     hidden: bool = False
+    """True when a reader cannot see the link (computed style when rendered; `hidden`, inline
+    `display:none`/`visibility:hidden` and off-screen styles when not)."""
     context: str = ""
+    """The words around the link within its text block."""
     rendered: bool = False
+    """True when found in the rendered DOM."""
     target_status: int | None = None
+    """The HTTP status of `target_url` when checked (once per crawl)."""
     target_error: str | None = None
+    """Why the check of `target_url` failed."""
     reclaim: bool = False
+    """The link points at a dead page of the target (404/410): fix it with a redirect, or ask the linking site
+    to update it."""
     discovered_by: str | None = None
+    """As on the page record: how the crawl came to the linking page."""
 
     def identity(self) -> tuple[object, ...]:
         return (url_key(self.source_url), url_key(self.target_url), self.anchor_text, self.position)
@@ -128,15 +190,27 @@ class Mention(Record):
 
     TYPE = "mention"
     source_url: str
+    """The page."""
     term: str
+    """The brand term that matched."""
     matched_text: str
+    """The text as written on the page."""
     snippet: str
+    """The words around it."""
     form: str = "name"
+    """`name`, or for the domain term: `domain`, `email` (inside an address) or `url` (inside a plain-text
+    URL)."""
     position: str = "content"
+    """Where on the page, as for backlinks: `content`, `comment`, `nav`, `header`, `footer`, `sidebar`,
+    `profile` or `share`."""
     linked: bool = False
+    """This occurrence sits inside a link to the target."""
     unlinked: bool = True
+    """The page has no link to the target other than share or follow buttons: an outreach lead."""
     occurrence: int = 0
+    """1, 2, ... for the same term on the same page."""
     discovered_by: str | None = None
+    """As on the page record: how the crawl came to the page."""
 
     def identity(self) -> tuple[object, ...]:
         return (url_key(self.source_url), self.term.lower(), self.occurrence)
@@ -144,22 +218,41 @@ class Mention(Record):
 
 @dataclass(kw_only=True)
 class Lead(Record):
-    """An outreach lead: a page that names the brand without linking to the target (one per page)."""
+    """An outreach lead: a page that names the brand without linking to the target, one per person who
+    wrote the mentioning text on it."""
 
     TYPE = "lead"
     source_url: str
+    """The page."""
     source_domain: str
+    """The page's registrable domain."""
     title: str | None = None
+    """The page title."""
     author: str | None = None
+    """The person who wrote the text naming the brand: the post or comment author, the profile owner,
+    else the page's author (meta author, schema.org author, `rel=author`, a byline)."""
+    author_url: str | None = None
+    """The author's profile on the page's site or a social network (a forum member page, the profile)."""
+    author_website: str | None = None
+    """The author's own website, when the page gives one (a comment author's URL, a profile's rel=me link)."""
+    mention_date: str | None = None
+    """When the mentioning post or comment (or the article) was published, as the page writes it."""
     emails: list[str] = field(default_factory=list)
+    """`mailto:` links and addresses in text, also obfuscated (`name [at] site [dot] com`); the target's own
+    addresses are left out."""
     contact_url: str | None = None
+    """The site's contact page (else its about page) when the page links it."""
     social_profiles: list[str] = field(default_factory=list)
+    """The site's own social profiles (linked from header, footer, sidebar or nav; share buttons excluded)."""
     snippet: str = ""
+    """The best mention's words, for the first line of an e-mail."""
     mentions: int = 0
+    """How many mentions the page has."""
     source_type: str = "other"
+    """The page's `source_type`, as on the page record."""
 
     def identity(self) -> tuple[object, ...]:
-        return (url_key(self.source_url),)
+        return (url_key(self.source_url), (self.author or "").lower())
 
 
 @dataclass(kw_only=True)
@@ -168,14 +261,24 @@ class BrokenLink(Record):
 
     TYPE = "broken_link"
     source_url: str
+    """The page carrying the dead link."""
     broken_url: str
+    """The dead link (canonical form)."""
     anchor_text: str
+    """Its anchor text."""
     status: int | None = None
+    """The HTTP status (404, 410, 5xx); null on a network failure."""
     error: str | None = None
+    """The network failure: `DNS failure`, `connection refused`, `timeout`, `TLS error`, `connection lost`."""
     checked_at: str
+    """When it was checked."""
     to_target: bool = False
+    """The dead link points at the target itself (a reclaim case)."""
     suggested_replacement: str | None = None
+    """The target's page that best matches the dead link's anchor text and URL words (TF-IDF over the target
+    pages' titles, URLs and main text), when the target's pages are known."""
     suggestion_score: float | None = None
+    """How well `suggested_replacement` matches, 0-1."""
 
     def identity(self) -> tuple[object, ...]:
         return (url_key(self.source_url), url_key(self.broken_url))
@@ -183,17 +286,26 @@ class BrokenLink(Record):
 
 @dataclass(kw_only=True)
 class LinkStatus(Record):
-    """A known backlink re-checked by the `recheck` spider: live, lost, changed (or new)."""
+    """A known backlink re-checked by the `recheck` spider: live, changed, lost, unverified (or new)."""
 
     TYPE = "link_status"
     source_url: str
+    """The known link's page."""
     target_url: str
-    status: str  # live | lost | changed | new
+    """Where the known link points."""
+    status: str  # live | changed | lost (with evidence) | unverified (could not be judged: reason) | new
+    """`live`; `lost` (page gone, or link removed); `changed` (rel, anchor or exact target changed); `new` (a
+    link to the target the page has gained); `unverified` (the page could not be judged this run)."""
     reason: str | None = None
+    """`link removed`, `page gone: HTTP 404`, `rel changed`, `anchor and rel changed`, `link added`, ..."""
     page_status: int | None = None
+    """The page's HTTP status now (null when it could not be fetched)."""
     before: dict | None = None  # {"anchor_text", "rel", "target_url"} as last seen
+    """`{"anchor_text", "rel", "target_url"}` as last seen."""
     after: dict | None = None  # the same, as seen now
+    """`{"anchor_text", "rel", "target_url"}` as seen now."""
     previous_crawl_id: str | None = None
+    """The crawl the link was last seen in."""
 
     def identity(self) -> tuple[object, ...]:
         anchor = (self.before or self.after or {}).get("anchor_text")
@@ -206,31 +318,50 @@ class Summary(Record):
 
     TYPE = "summary"
     spider: str
+    """The spider that ran: `mentions` or `recheck`."""
     worker: str = ""  # host:pid: in a distributed crawl every process writes its own summary
+    """`host:pid`: in a distributed crawl every process writes its own summary."""
     started_at: str
+    """When the crawl started (a resumed crawl: when its first run started)."""
     finish_reason: str
-    # the crawl did not look at everything it was asked to (capped, stopped early, nothing fetched):
-    # its comparisons lose no link it did not look at
+    """Scrapy's finish reason: `finished`, `shutdown`, `closespider_timeout`, ..."""
     partial: bool = False
+    """The crawl did not look at everything it was asked to (capped, stopped early, nothing fetched): its
+    comparisons lose no link it did not look at."""
     partial_reasons: list[str] = field(default_factory=list)
+    """Why it is partial: `capped by MAX_PAGES: N pages not fetched`, `stopped early (shutdown)`, `no page
+    could be fetched`."""
     pages: int = 0
+    """Pages the crawl tried to fetch."""
     rendered_pages: int = 0
+    """Pages whose content came from Chromium."""
     errors: int = 0
+    """Pages with an `error` (no content)."""
     backlinks: int = 0
+    """Backlinks found."""
     referring_domains: int = 0
+    """Registrable domains with at least one backlink."""
     followed_share: float = 0.0
+    """Share of backlinks without nofollow, ugc or sponsored, 0-1."""
     mentions: int = 0
+    """Brand mentions found."""
     unlinked_mention_pages: int = 0
+    """Pages with an unlinked mention."""
     leads: int = 0
+    """Outreach leads written."""
     broken_links: int = 0
+    """Broken-link records written."""
     reclaim: int = 0
+    """Backlinks pointing at a dead page of the target."""
     link_status: dict | None = None  # recheck runs: {"live": n, "lost": n, ...}
+    """Recheck runs: `link_status` records per status (`{"live": n, "lost": n, ...}`)."""
     report: str | None = None  # path of the HTML report
-    # per discovery source: {"requests", "queries", "candidates", "pages", "pages_with_backlinks",
-    # "pages_with_mentions", "failures"} ("Where we looked")
+    """Path (or URI) of the HTML report."""
     discovery: dict | None = None
-    # crawls seeded by a vendor export: its claimed links by status ({"verified": n, "changed": n, ...})
+    """Per discovery source: `requests`, `queries`, `candidates`, `pages`, `pages_with_backlinks`,
+    `pages_with_mentions`, `failures` (the report's "Where we looked")."""
     claims: dict | None = None
+    """Crawls of a vendor export: its claimed links per status (`{"verified": n, "changed": n, ...}`)."""
 
     def identity(self) -> tuple[object, ...]:
         return (self.crawl_id, self.worker)
@@ -243,29 +374,81 @@ class LinkClaim(Record):
 
     TYPE = "link_claim"
     vendor: str
+    """`ahrefs`, `semrush`, `majestic`, `moz`, `gsc_links` or `gsc_sites`."""
     source_url: str
+    """The claimed linking page."""
     target_url: str | None = None
+    """Where the claimed link points (null for Search Console, which names linking pages only)."""
     claimed_anchor: str | None = None
+    """The anchor as the export states it (null: the export does not say)."""
     claimed_nofollow: bool | None = None
+    """Nofollow as the export states it (null: the export does not say)."""
     claimed_ugc: bool | None = None
+    """UGC as the export states it (null: the export does not say)."""
     claimed_sponsored: bool | None = None
+    """Sponsored as the export states it (null: the export does not say)."""
     first_seen: str | None = None
+    """The vendor's first-seen date (ISO)."""
     last_seen: str | None = None
+    """The vendor's last-seen date (ISO)."""
     status: str
+    """`verified`, `changed` (anchor, a rel flag or the exact target differs), `not_found` (no link to the
+    target), `page_gone` (404/410) or `unverified` (not judged this run)."""
     reason: str | None = None
+    """What differs (`anchor differs, nofollow added`), or why it could not be judged."""
     found_target_url: str | None = None
+    """Where the link the crawl saw points."""
     found_anchor: str | None = None
+    """The anchor the crawl saw."""
     found_rel: list[str] = field(default_factory=list)
+    """The rel tokens the crawl saw."""
     page_status: int | None = None
+    """The page's HTTP status."""
     export_line: int = 0
+    """The row's line in the export file."""
 
     def identity(self) -> tuple[object, ...]:
         target = url_key(self.target_url) if self.target_url else ""
         return (self.vendor, url_key(self.source_url), target, self.claimed_anchor or "")
 
 
+@dataclass(kw_only=True)
+class LinkChange(Record):
+    """A backlink gained, lost or changed since the previous complete crawl of the target, as the
+    crawl computed it at its end (linkdiff.py, the project's one definition of "changed"); the
+    warehouse's `link_changes` view reads these, so the report and the warehouse agree."""
+
+    TYPE = "link_change"
+    previous_crawl_id: str
+    """The previous complete crawl of the target this crawl is compared with."""
+    change: str  # new | lost | changed | not_checked (its page was not judged this crawl)
+    """`new`, `lost`, `changed`, or `not_checked` (its page was not judged this crawl)."""
+    source_url: str
+    """The linking page."""
+    target_url: str
+    """Where the link points."""
+    anchor_text: str = ""
+    """The link's anchor text."""
+    before: dict | None = None  # {"anchor_text", "rel"} as last seen (changed links)
+    """`{"anchor_text", "rel"}` as last seen (changed links)."""
+    after: dict | None = None  # and as seen now
+    """`{"anchor_text", "rel"}` as seen now (changed links)."""
+    changes: list[str] = field(default_factory=list)  # anchor_text, rel, target_url
+    """What changed: `anchor_text`, `rel`, `target_url`."""
+
+    def identity(self) -> tuple[object, ...]:
+        return (
+            self.previous_crawl_id,
+            self.change,
+            url_key(self.source_url),
+            url_key(self.target_url),
+            self.anchor_text,
+        )
+
+
 RECORD_TYPES: dict[str, type[Record]] = {
-    cls.TYPE: cls for cls in (Page, Backlink, Mention, Lead, BrokenLink, LinkStatus, LinkClaim, Summary)
+    cls.TYPE: cls
+    for cls in (Page, Backlink, Mention, Lead, BrokenLink, LinkStatus, LinkClaim, LinkChange, Summary)
 }
 
 

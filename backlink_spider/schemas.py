@@ -4,11 +4,15 @@ For every type in RECORD_TYPES this derives, from the dataclass fields and their
 
 * a JSON Schema (draft 2020-12): `schemas/jsonschema/<type>.json`
 * a BigQuery table schema: `schemas/bigquery/<type>.json`
-* one Markdown table per type in `schemas/fields.md` (field, type, nullable, description; the
-  description is the field's `metadata={"doc": "..."}`, if any)
+* one Markdown table per type in `schemas/fields.md` (field, type, nullable, description)
+
+A field's description is the string literal written on the line(s) under it in the class body (an
+attribute docstring, as Sphinx and IDEs read it), or its `field(metadata={"doc": "..."})`; a record
+type's description is the first paragraph of its class docstring. Every field must have one:
+`--check` lists those that do not.
 
     python -m backlink_spider.schemas            # (re)write the files under schemas/
-    python -m backlink_spider.schemas --check    # exit 1, listing the files that are out of date
+    python -m backlink_spider.schemas --check    # exit 1, listing stale files and undocumented fields
 
 Supported type hints: str, int, bool, float, dict, list[X] of those scalars, and `X | None`.
 A `str` field named `crawled_at` or ending in `_at` is a timestamp (ISO 8601, UTC).
@@ -18,8 +22,12 @@ The warehouse loader (pipelines/warehouse) derives its table columns from `recor
 from __future__ import annotations
 
 import argparse
+import ast
+import functools
+import inspect
 import json
 import sys
+import textwrap
 import types
 import typing
 from dataclasses import dataclass, fields
@@ -89,9 +97,42 @@ def _describe(hint: object, where: str) -> tuple[str, str | None, bool]:
     raise TypeError(f"{where}: unsupported type hint {hint!r}")
 
 
+@functools.cache
+def _class_field_docs(cls: type) -> dict[str, str]:
+    """Field name -> the string literal right under its annotated assignment in `cls`'s own body."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    except (OSError, TypeError, SyntaxError):  # no source (a frozen or zipped build): no docs
+        return {}
+    body = next((node.body for node in tree.body if isinstance(node, ast.ClassDef)), [])
+    docs = {}
+    for node, after in zip(body, body[1:], strict=False):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
+            docs[node.target.id] = " ".join(after.value.value.split())
+    return docs
+
+
+def field_docs(cls: type) -> dict[str, str]:
+    """Field name -> description from the attribute docstrings of `cls` and its bases (a subclass's
+    own docstring for a field wins)."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if klass is not object:
+            docs.update(_class_field_docs(klass))
+    return docs
+
+
 def record_fields(cls: type[Record]) -> list[FieldSpec]:
-    """The output fields of a record class, in order, with their kinds (from the type hints)."""
+    """The output fields of a record class, in order, with their kinds (from the type hints) and
+    descriptions (`field(metadata={"doc": ...})`, else the field's attribute docstring)."""
     hints = typing.get_type_hints(cls)
+    docs = field_docs(cls)
     specs = []
     for f in fields(cls):
         kind, item_kind, nullable = _describe(hints[f.name], f"{cls.__name__}.{f.name}")
@@ -102,15 +143,26 @@ def record_fields(cls: type[Record]) -> list[FieldSpec]:
                 nullable=nullable,
                 item_kind=item_kind,
                 timestamp=kind == "string" and _is_timestamp(f.name),
-                doc=str(f.metadata.get("doc", "") or "").strip(),
+                doc=" ".join(str(f.metadata.get("doc") or docs.get(f.name, "")).split()),
                 annotation=f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type)),
             )
         )
     return specs
 
 
-def _first_line(text: str | None) -> str:
-    return (text or "").strip().splitlines()[0].strip() if (text or "").strip() else ""
+def undocumented_fields() -> list[str]:
+    """`type.field` of every field of every record type that has no description."""
+    return [
+        f"{record_type}.{spec.name}"
+        for record_type, cls in RECORD_TYPES.items()
+        for spec in record_fields(cls)
+        if not spec.doc
+    ]
+
+
+def _summary(text: str | None) -> str:
+    """The first paragraph of a docstring, on one line."""
+    return " ".join(inspect.cleandoc(text or "").split("\n\n")[0].split())
 
 
 # --- JSON Schema -------------------------------------------------------------------------------
@@ -139,7 +191,7 @@ def json_schema(record_type: str) -> dict:
         "$schema": JSON_SCHEMA_DRAFT,
         "$id": f"https://backlink-spider.invalid/schemas/jsonschema/{record_type}.json",
         "title": f"{record_type} record",
-        "description": _first_line(cls.__doc__),
+        "description": _summary(cls.__doc__),
         "type": "object",
         "properties": properties,
         "required": [spec.name for spec in record_fields(cls)],
@@ -196,8 +248,8 @@ def fields_markdown() -> str:
     ]
     for record_type, cls in RECORD_TYPES.items():
         lines += ["", f"## `{record_type}`", ""]
-        if _first_line(cls.__doc__):
-            lines += [_cell(_first_line(cls.__doc__)), ""]
+        if _summary(cls.__doc__):
+            lines += [_cell(_summary(cls.__doc__)), ""]
         lines += ["| field | type | nullable | description |", "| --- | --- | --- | --- |"]
         for spec in record_fields(cls):
             nullable = "yes" if spec.nullable else "no"
@@ -277,8 +329,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"out of date: {_shown(path)}", file=sys.stderr)
         if outdated:
             print("run `python -m backlink_spider.schemas` to regenerate", file=sys.stderr)
-            return 1
-        return 0
+        undocumented = undocumented_fields()
+        for name in undocumented:
+            print(f"no description: {name} (a string literal under the field in records.py)", file=sys.stderr)
+        return 1 if outdated or undocumented else 0
     for path in write(args.dir):
         print(f"{'removed' if not path.exists() else 'wrote'} {_shown(path)}")
     return 0

@@ -552,7 +552,7 @@ class RetryAfterMiddleware:
         return middleware
 
     @property
-    def _downloader(self) -> Any:  # noqa: ANN401
+    def _downloader(self) -> Any:
         return self.crawler.engine.downloader
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:

@@ -186,6 +186,9 @@ RENDER_MAX_CLICKS = 5
 # render=auto: host patterns (fnmatch) always / never rendered, whatever the evidence.
 RENDER_ALWAYS_HOSTS = []
 RENDER_NEVER_HOSTS = []
+# render=auto: a page the static fetch showed needs a browser is rendered from that response (its
+# main document is not downloaded again; scripts, styles and data requests are fetched as usual).
+RENDER_REUSE_STATIC = True
 # render=auto learns per site: this many static-looking pages of each site are rendered as samples;
 # if rendering shows target links, mentions, or RENDER_REVEAL_RATIO times the links or text that the
 # static HTML has, the whole site is rendered from then on; otherwise it is crawled statically.

@@ -28,7 +28,7 @@ def stats_path(output_dir: str | Path, crawl_id: str) -> Path:
     return Path(output_dir) / "stats" / f"{crawl_id}.json"
 
 
-def _plain(value: Any) -> Any:  # noqa: ANN401
+def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 

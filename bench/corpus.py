@@ -477,10 +477,10 @@ class Corpus:
             protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
             server_version = "corpus/1"
 
-            def do_HEAD(self) -> None:  # noqa: N802
+            def do_HEAD(self) -> None:
                 self.do_GET(head=True)
 
-            def do_GET(self, head: bool = False) -> None:  # noqa: N802
+            def do_GET(self, head: bool = False) -> None:
                 self._head = head
                 path = urlsplit(self.path).path
                 with corpus._hits_lock:
@@ -516,7 +516,7 @@ class Corpus:
                 if not self._head:
                     self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         return Handler

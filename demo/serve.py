@@ -311,7 +311,7 @@ class DemoWeb:
             def version_string(self):
                 return "nginx"
 
-            def log_message(self, fmt, *args):  # noqa: D401 - silence by default
+            def log_message(self, fmt, *args):  # silence by default
                 if web.verbose:
                     sys.stderr.write(f"[{site}] {self.address_string()} - {fmt % args}\n")
 

@@ -69,7 +69,7 @@ class _Part:
         self.partial = partial_name(final)
         self.unbuffered = unbuffered
         final.parent.mkdir(parents=True, exist_ok=True)
-        self.file: IO[bytes] = open(self.partial, "wb", buffering=0 if unbuffered else -1)  # noqa: SIM115
+        self.file: IO[bytes] = open(self.partial, "wb", buffering=0 if unbuffered else -1)
         self.count = 0
         self.bytes = 0
 

@@ -96,7 +96,7 @@ CLOSED = "closed"
 _states: weakref.WeakKeyDictionary[Crawler, JobState] = weakref.WeakKeyDictionary()
 
 
-def record_key(record_type: Any, record_id: Any) -> str:  # noqa: ANN401
+def record_key(record_type: Any, record_id: Any) -> str:
     """The dedupe key of a record (the same string `DedupePipeline` builds)."""
     return f"{record_type}:{record_id}"
 
@@ -150,7 +150,7 @@ class JobState:
         self.dir = self.jobdir / STATE_DIRNAME
         self.dir.mkdir(parents=True, exist_ok=True)
         self.sync_seconds = sync_seconds
-        self._lock = open(self.dir / "lock", "a+b")  # noqa: SIM115 - held for the process' life
+        self._lock = open(self.dir / "lock", "a+b")  # held for the process' life
         try:
             fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -232,7 +232,7 @@ class JobState:
         _states[crawler] = state
         return state
 
-    def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:  # noqa: ANN401
+    def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
         """The last thing of a run (after the pipelines closed and the scheduler saved its queue)."""
         self.sync(fsync=False)
         self._set_meta(status=CLOSED, finish_reason=reason)
@@ -299,7 +299,7 @@ class JobState:
             self._in_tx = False
             self._uncommitted = 0
 
-    def on_sync(self, hook: Any) -> None:  # noqa: ANN401
+    def on_sync(self, hook: Any) -> None:
         """`hook()` runs before each commit (the writer fsyncs its open part files there)."""
         self._sync_hooks.append(hook)
 

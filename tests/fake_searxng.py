@@ -18,11 +18,10 @@ an instance with `json_enabled=False` answers 403, as SearXNG does.
 from __future__ import annotations
 
 import json
-import threading
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from demo.serve import LoopbackHTTPServer
+from demo.fakes.server import FakeAPI, query_params
 
 HTML_PAGE = b"""<!DOCTYPE html>
 <html lang="en"><head><title>SearXNG</title></head>
@@ -34,7 +33,9 @@ HTML_PAGE = b"""<!DOCTYPE html>
 ERROR_PAGE = b"<html><body><h1>Internal Server Error</h1></body></html>"
 
 
-class FakeSearxng:
+class FakeSearxng(FakeAPI):
+    thread_name = "fake-searxng"
+
     def __init__(
         self,
         results: dict[str, list[str]] | None = None,
@@ -47,43 +48,19 @@ class FakeSearxng:
         self.mode = mode
         self.per_page = per_page
         self.json_enabled = json_enabled
+        super().__init__()
         self.requests: list[dict[str, str]] = []  # every request's query parameters, in order
-        self._lock = threading.Lock()
-        self._server = LoopbackHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread: threading.Thread | None = None
 
     @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+    def params(self) -> list[dict[str, str]]:
+        with self._lock:
+            return [dict(r) for r in self.requests]
 
     @property
     def queries(self) -> list[str]:
         """The `q` of every search request received, in order."""
         with self._lock:
             return [r.get("q", "") for r in self.requests]
-
-    def start(self) -> FakeSearxng:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-searxng",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeSearxng:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def results_for(self, query: str) -> list[str]:
         """Every canned URL for `query`, all pages, duplicates kept once."""
@@ -135,12 +112,12 @@ class FakeSearxng:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 if parts.path not in ("/search", "/"):
                     self._send(404, "text/html", b"<h1>Not Found</h1>")
                     return
-                params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+                params = query_params(parts.query)
                 with fake._lock:
                     fake.requests.append(params)
                 if fake.mode == "error":
@@ -164,7 +141,7 @@ class FakeSearxng:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         return Handler

@@ -36,6 +36,8 @@ Paths
 ``/huge/5mb``                            ~5 MB HTML, below the limit; its target link is at the very end
 ``/links/100k``                          100,000 links in a ``<ul>``: every 100th (1,000) to
                                          ``https://brewbird.io/p/<i>``, the others to ``/n/<i>`` here
+``/links/100k-internal``                 100,000 links to ``/n/<i>`` here, then the ``external_links``
+                                         given to NastyWeb (no target link, no brand: a link-check case)
 ``/loop-a``                              302 to ``/loop-b``, which 302s back to ``/loop-a``
 ``/chain/0``                             302 to ``/chain/1`` ... ``/chain/<CHAIN_LENGTH-1>`` (20 hops,
                                          more than REDIRECT_MAX_TIMES = 10); the last one is a page
@@ -52,11 +54,13 @@ Paths
 ``/rate-limited``                        429 with ``Retry-After: 1`` on the first request, 200 after
                                          (per server instance; ``web.hits`` counts requests per path)
 
-Anything else is a 404.
+Anything else is a 404 (held ``not_found_delay`` seconds, so that overlapping requests show in
+``web.max_concurrent_not_found``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
 import socketserver
@@ -64,6 +68,7 @@ import struct
 import threading
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 
 TARGET = "brewbird.io"
 STALL_SECONDS = 8.0  # longer than the DOWNLOAD_TIMEOUT (3 s) the tests use
@@ -207,6 +212,14 @@ def _hundred_k_links() -> bytes:
     return "".join(parts).encode()
 
 
+def _hundred_k_internal(external: tuple[str, ...]) -> bytes:
+    parts = ["<!DOCTYPE html><html><head><title>100,000 internal links</title></head><body><main><ul>"]
+    parts += [f"<li><a href='/n/{i}'>page {i}</a></li>" for i in range(LINKS_TOTAL)]
+    parts += [f"<li><a href='{url}'>elsewhere {i}</a></li>" for i, url in enumerate(external)]
+    parts.append("</ul></main></body></html>")
+    return "".join(parts).encode()
+
+
 def _deep() -> bytes:
     return (
         b"<!DOCTYPE html><html><head><title>Deep nesting</title></head><body>"
@@ -332,7 +345,7 @@ class _Handler(socketserver.BaseRequestHandler):
     def redirect(self, sock: socket.socket, method: str, location: str) -> None:
         self.send(sock, "302 Found", {"Location": location, "Content-Type": HTML}, b"", method)
 
-    def route(self, sock: socket.socket, method: str, path: str) -> None:  # noqa: C901
+    def route(self, sock: socket.socket, method: str, path: str) -> None:
         if path == "/":
             items = "".join(f"<li><a href='{p}'>{p}</a></li>" for p in self.server.home_links)
             return self.html(
@@ -378,6 +391,8 @@ class _Handler(socketserver.BaseRequestHandler):
             return self.html(sock, method, _BODIES.get("5mb"))
         if path == "/links/100k":
             return self.html(sock, method, _BODIES.get("100k"))
+        if path == "/links/100k-internal":
+            return self.html(sock, method, self.server.hundred_k_internal())
         if path == "/loop-a":
             return self.redirect(sock, method, "/loop-b")
         if path == "/loop-b":
@@ -424,9 +439,10 @@ class _Handler(socketserver.BaseRequestHandler):
                     method,
                 )
             return self.html(sock, method, _standard(path, "Rate limited, then fine", ""))
-        return self.html(
-            sock, method, "<!DOCTYPE html><title>404</title><p>Not found</p>", status="404 Not Found"
-        )
+        with self.server.not_found_active():
+            return self.html(
+                sock, method, "<!DOCTYPE html><title>404</title><p>Not found</p>", status="404 Not Found"
+            )
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -434,25 +450,61 @@ class _Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, home_links: tuple[str, ...]) -> None:
+    def __init__(
+        self, home_links: tuple[str, ...], external_links: tuple[str, ...], not_found_delay: float
+    ) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.home_links = home_links
+        self.external_links = external_links
+        self.not_found_delay = not_found_delay
         self.stopping = threading.Event()
         self.hits: Counter[str] = Counter()
         self._hits_lock = threading.Lock()
+        self._hundred_k_internal: bytes | None = None
+        self.not_found_now = 0
+        self.max_concurrent_not_found = 0
 
     def count(self, path: str) -> None:
         with self._hits_lock:
             self.hits[path] += 1
 
+    def hundred_k_internal(self) -> bytes:
+        with self._hits_lock:
+            if self._hundred_k_internal is None:
+                self._hundred_k_internal = _hundred_k_internal(self.external_links)
+            return self._hundred_k_internal
+
+    @contextlib.contextmanager
+    def not_found_active(self) -> Iterator[None]:
+        """Counts 404 answers in progress (held `not_found_delay` seconds) and their maximum."""
+        with self._hits_lock:
+            self.not_found_now += 1
+            self.max_concurrent_not_found = max(self.max_concurrent_not_found, self.not_found_now)
+        try:
+            if self.not_found_delay:
+                self.stopping.wait(self.not_found_delay)
+            yield
+        finally:
+            with self._hits_lock:
+                self.not_found_now -= 1
+
 
 class NastyWeb:
     """The nasty web on 127.0.0.1 and a free port. A context manager; or call start()/stop().
 
-    `home_links`: the paths the home page links to (default: all of LINKED_PAGES)."""
+    `home_links`: the paths the home page links to (default: all of LINKED_PAGES);
+    `external_links`: the URLs ``/links/100k-internal`` links to after its 100,000 internal links;
+    `not_found_delay`: seconds each 404 answer is held (see `max_concurrent_not_found`)."""
 
-    def __init__(self, home_links: tuple[str, ...] = LINKED_PAGES) -> None:
+    def __init__(
+        self,
+        home_links: tuple[str, ...] = LINKED_PAGES,
+        external_links: tuple[str, ...] = (),
+        not_found_delay: float = 0.0,
+    ) -> None:
         self.home_links = tuple(home_links)
+        self.external_links = tuple(external_links)
+        self.not_found_delay = not_found_delay
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -467,11 +519,17 @@ class NastyWeb:
         assert self._server is not None, "NastyWeb not started"
         return self._server.hits
 
+    @property
+    def max_concurrent_not_found(self) -> int:
+        """The most 404 answers that were in progress at once."""
+        assert self._server is not None, "NastyWeb not started"
+        return self._server.max_concurrent_not_found
+
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def start(self) -> NastyWeb:
-        self._server = _Server(self.home_links)
+        self._server = _Server(self.home_links, self.external_links, self.not_found_delay)
         self._thread = threading.Thread(target=self._server.serve_forever, name="nasty-web", daemon=True)
         self._thread.start()
         return self

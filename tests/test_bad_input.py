@@ -328,7 +328,7 @@ def test_page_5000_levels_deep_keeps_its_text_and_links(
 # --- 100,000 links ----------------------------------------------------------------------------------
 
 
-def test_hundred_thousand_links(tmp_path) -> None:  # noqa: ANN001
+def test_hundred_thousand_links(tmp_path) -> None:
     with NastyWeb(home_links=()) as nasty:
         url = nasty.url("/links/100k")
         result = run_crawl(

@@ -650,7 +650,15 @@ def test_leads_exact_and_leads_csv(demo_web, static_crawl, rendered_crawl):
             4,
             "blog_post",
         ),
-        f"{forum}/t/grinder-retention-tips/57": ("beanhead", [], f"{forum}/about", [], 1, "forum_thread"),
+        # the reply naming the brand is espresso_emma's, not the thread starter's (beanhead)
+        f"{forum}/t/grinder-retention-tips/57": (
+            "espresso_emma",
+            [],
+            f"{forum}/about",
+            [],
+            1,
+            "forum_thread",
+        ),
         f"{news}/2026/05/coffee-startups-raise/": (
             "Dana Whitfield",
             ["tips@dailygrind.example", "dana.whitfield@dailygrind.example"],
@@ -659,7 +667,7 @@ def test_leads_exact_and_leads_csv(demo_web, static_crawl, rendered_crawl):
             4,
             "news_article",
         ),
-        f"{social}/@marco": (None, [], f"{social}/about", [], 2, "social_profile"),
+        f"{social}/@marco": ("Marco Silva", [], f"{social}/about", [], 2, "social_profile"),  # the owner
     }
     assert leads[f"{news}/2026/05/coffee-startups-raise/"]["snippet"].startswith(
         "The largest round went to BrewBird"

@@ -285,6 +285,8 @@ def test_leads_csv_has_crm_columns_and_personal_emails_first(tmp_path):
         "Page URL",
         "Page Title",
         "Author",
+        "Author Profile",
+        "Mention Date",
         "Personal Emails",
         "Role Emails",
         "Contact Page",
@@ -305,6 +307,8 @@ def test_leads_csv_has_crm_columns_and_personal_emails_first(tmp_path):
             "https://news.example/story",
             "Acme raises",
             "Dana Whitfield",
+            "",
+            "",
             "dana.whitfield@news.example",
             "tips@news.example; desk@news.example",
             "",
@@ -324,6 +328,8 @@ def test_leads_csv_has_crm_columns_and_personal_emails_first(tmp_path):
             "https://news.example/brief",
             "",
             "Editorial Team",
+            "",
+            "",
             "j.doe@news.example",
             "press@news.example",
             "https://news.example/about",
@@ -336,7 +342,7 @@ def test_leads_csv_has_crm_columns_and_personal_emails_first(tmp_path):
             AT,
         ],
     ]
-    assert [row[:3] + [row[11]] for row in rows[3:]] == [
+    assert [row[:3] + [row[13]] for row in rows[3:]] == [
         ["", "", "", "'=SUM(A1) acme"],
         ["", "", "info@shop.example", ""],
         ["", "", "", ""],

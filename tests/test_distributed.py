@@ -38,7 +38,7 @@ def redis_url(tmp_path_factory):
 
     workdir = tmp_path_factory.mktemp("redis")
     port = free_port()
-    log = open(workdir / "redis.log", "wb")  # noqa: SIM115
+    log = open(workdir / "redis.log", "wb")
     server = subprocess.Popen(
         [
             REDIS_SERVER,
@@ -99,12 +99,12 @@ def crawl_command(args: dict[str, str], output_dir: Path, settings: dict[str, st
 
 
 def start_crawl(command: list[str], log_path: Path) -> tuple[subprocess.Popen, object]:
-    log = open(log_path, "wb")  # noqa: SIM115
+    log = open(log_path, "wb")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log
 
 
-def finish(process: subprocess.Popen, log, timeout: float) -> int:  # noqa: ANN001
+def finish(process: subprocess.Popen, log, timeout: float) -> int:
     try:
         return process.wait(timeout)
     except subprocess.TimeoutExpired:

@@ -267,3 +267,91 @@ def test_a_share_class_on_a_whole_page_part_is_not_a_widget():
 def test_text_runs_join_like_a_browser_shows_them():
     walked = walk(parse_html("<p>Brew<b>Bird</b>'s <i>kettle</i></p><p>next</p>"), rendered=False)
     assert walked.text == "BrewBird's kettle\nnext\n"
+
+
+def _leads(html, url="https://forum.example/t/kettles/9", target="acme.com"):
+    target = Target.parse(target)
+    found = extract_page(
+        PageSnapshot(url, html), target, BrandMatcher(target.brand_terms, target.domain_terms)
+    )
+    return [
+        (lead.author, lead.author_url, lead.author_website, lead.mention_date, lead.mentions)
+        for lead in found.leads
+    ]
+
+
+def _post(author, profile, when, text, itemtype="Comment"):
+    return (
+        f"<div itemscope itemtype='http://schema.org/{itemtype}' class='topic-body crawler-post'>"
+        f"<span itemprop='author' itemscope itemtype='http://schema.org/Person'>"
+        f"<a itemprop='url' href='{profile}'><span itemprop='name'>{author}</span></a></span>"
+        f"<time itemprop='datePublished' datetime='{when}'>{when[:10]}</time>"
+        f"<div class='post' itemprop='text'><p>{text}</p></div></div>"
+    )
+
+
+def test_a_lead_is_the_reply_author_not_the_thread_starter():
+    html = (
+        "<html><head><meta name='author' content='starter'></head><body><main>"
+        + _post("starter", "/u/starter", "2026-03-01T10:00:00Z", "Which kettle?", "DiscussionForumPosting")
+        + _post("emma", "/u/emma", "2026-03-01T12:00:00Z", "The Acme kettle, twice over: Acme is great.")
+        + "</main></body></html>"
+    )
+    assert _leads(html) == [("emma", "https://forum.example/u/emma", None, "2026-03-01T12:00:00Z", 2)]
+
+
+def test_two_people_naming_the_brand_are_two_leads():
+    html = (
+        "<main>"
+        + _post(
+            "starter", "/u/starter", "2026-03-01T10:00:00Z", "Is Acme any good?", "DiscussionForumPosting"
+        )
+        + _post("emma", "/u/emma", "2026-03-01T12:00:00Z", "Yes.")
+        + _post("kid", "/u/kid", "2026-03-02T08:00:00Z", "Acme broke on me.")
+        + "</main>"
+    )
+    assert _leads(html) == [
+        ("starter", "https://forum.example/u/starter", None, "2026-03-01T10:00:00Z", 1),
+        ("kid", "https://forum.example/u/kid", None, "2026-03-02T08:00:00Z", 1),
+    ]
+
+
+def test_a_wordpress_commenter_is_the_lead_with_their_website():
+    html = """<html><head><meta name="author" content="Sara Quint">
+    <meta property="article:published_time" content="2025-01-21T10:00:00+00:00"></head><body>
+    <article class="post"><h1>VPN roundup</h1><p>Five VPNs compared.</p></article>
+    <ol class="comment-list"><li class="comment" id="comment-7"><article class="comment-body">
+    <footer class="comment-meta"><div class="comment-author vcard"><b class="fn">
+    <a href="https://danareviews.example/" class="url" rel="external nofollow ugc">Dana</a></b>
+    <span class="says">says:</span></div><div class="comment-metadata"><a href="#comment-7">
+    <time datetime="2025-01-23T07:45:00+00:00">2025-01-23</time></a></div></footer>
+    <div class="comment-content"><p>You forgot Acme.</p></div></article></li></ol></body></html>"""
+    assert _leads(html, url="https://blog.example/vpn/") == [
+        ("Dana", None, "https://danareviews.example/", "2025-01-23T07:45:00+00:00", 1)
+    ]
+
+
+def test_the_article_author_and_date_when_the_article_names_the_brand():
+    html = """<html><head><meta name="author" content="Sara Quint">
+    <meta property="article:published_time" content="2025-01-21T10:00:00+00:00"></head><body>
+    <article><p>Acme is the kettle I use.</p><a rel="author" href="/author/sara/">Sara Quint</a></article>
+    </body></html>"""
+    assert _leads(html, url="https://blog.example/k/") == [
+        ("Sara Quint", "https://blog.example/author/sara/", None, "2025-01-21T10:00:00+00:00", 1)
+    ]
+
+
+def test_a_profile_lead_is_its_owner_with_their_own_site():
+    html = """<html><head><title>Ada (@ada@social.example)</title></head><body><main>
+    <div class="account__header"><h1><span class="display-name__html">Ada Mensah</span></h1>
+    <p>I brew with Acme.</p><dl><dd><a rel="me nofollow" href="https://github.com/ada">github</a></dd>
+    <dd><a rel="nofollow me" href="https://ada.example/">ada.example</a></dd></dl></div>
+    <article class="status"><time datetime="2025-03-02T16:20:00Z">Mar 2</time><p>Acme again.</p></article>
+    </main></body></html>"""
+    url = "https://social.example/@ada"
+    assert extract_page(
+        PageSnapshot(url, html), Target.parse("acme.com"), BrandMatcher(("Acme",))
+    ).source_type == ("social_profile")
+    assert _leads(html, url=url) == [
+        ("Ada Mensah", "https://social.example/@ada", "https://ada.example/", "2025-03-02T16:20:00Z", 2)
+    ]

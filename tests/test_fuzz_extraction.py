@@ -263,7 +263,7 @@ def _quote(value: str) -> str:
 
 
 @st.composite
-def element(draw, children):  # noqa: ANN001, ANN201
+def element(draw, children):
     tag = draw(st.sampled_from(TAGS))
     attrs = draw(st.lists(attribute, max_size=4))
     if tag in ("a", "area", "base") and draw(st.integers(0, 9)) > 0:
@@ -281,7 +281,7 @@ tag_soup = st.recursive(text_chunk, lambda children: element(children), max_leav
 
 
 @st.composite
-def html_page(draw):  # noqa: ANN001, ANN201
+def html_page(draw):
     body = "".join(draw(st.lists(tag_soup, max_size=6)))
     head = draw(
         st.sampled_from(

@@ -1,4 +1,4 @@
-"""The extraction quality bar, measured on 72 hand-labelled real-world pages (tests/quality/)."""
+"""The extraction quality bar, measured on 75 hand-labelled real-world pages (tests/quality/)."""
 
 import pytest
 
@@ -44,3 +44,10 @@ def test_backlink_attributes(scores):
 
 def test_source_types(scores):
     assert scores.source_type_hits / scores.pages >= 0.9, scores.source_type_errors
+
+
+def test_lead_authors(scores):
+    """A lead is the person who wrote the text naming the brand: the reply's author on a forum,
+    the commenter under a blog post, the owner of a social profile; one lead per person."""
+    assert scores.lead_pages == 32
+    assert scores.lead_author_accuracy >= 0.95, scores.lead_author_errors

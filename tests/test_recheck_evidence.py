@@ -5,6 +5,7 @@ changes from its first state (every page links to the target) to the state named
 
 from __future__ import annotations
 
+import re
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -109,3 +110,17 @@ def test_transient_failures_are_retried_before_they_are_unverified(rechecked):
     _, result = rechecked
     assert result.stat("retry/count") == 4  # 503 and 429, twice each (RETRY_TIMES)
     assert result.stat("recheck/unverified") == 4 and result.stat("recheck/lost") == 2
+
+
+def test_the_recheck_report_shows_its_own_results(rechecked):
+    _, result = rechecked
+    report = (result.output_dir / "reports" / "test.html").read_text(encoding="utf-8")
+    assert "Known links, checked again" in report and "First crawl of this target" not in report
+    numbers = {
+        label: value
+        for value, label in re.findall(
+            r'<div class="kpi-value">(\d+)</div><div class="kpi-label">(\w+)</div>', report
+        )
+    }
+    assert numbers == {"Lost": "2", "Changed": "1", "Unverified": "4", "New": "0", "Live": "1"}
+    assert "8</strong> pages re-fetched for <strong>8</strong> known links" in report

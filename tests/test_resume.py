@@ -52,7 +52,7 @@ def page_html(n: int) -> str:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = self.path.split("?")[0]
         if path.startswith("/p/") and path[3:].isdigit() and int(path[3:]) < PAGES:
             n = int(path[3:])

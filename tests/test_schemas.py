@@ -231,12 +231,18 @@ def test_bigquery_types_and_modes():
 def test_any_new_type_and_field_docs(monkeypatch):
     @dataclass(kw_only=True)
     class Probe(Record):
-        """A probe type, as the crawler author might add one."""
+        """A probe type, as the crawler author
+        might add one.
+
+        Only the first paragraph is the type's description."""
 
         TYPE = "probe"
         url: str = field(metadata={"doc": "The probed URL | canonical."})
+        """Not this: the metadata wins."""
         score: float | None = None
         checked_at: str = ""
+        """When it was
+        probed."""
         headers: dict = field(default_factory=dict)
         codes: list[int] = field(default_factory=list)
 
@@ -256,7 +262,7 @@ def test_any_new_type_and_field_docs(monkeypatch):
     assert bq["headers"]["type"] == "JSON"
     assert (bq["codes"]["type"], bq["codes"]["mode"]) == ("INTEGER", "REPEATED")
     js = schemas.json_schema("probe")
-    assert js["properties"]["type"] == {"const": "probe"}
+    assert js["properties"]["type"]["const"] == "probe"
     assert js["properties"]["score"] == {"type": ["number", "null"]}
     assert js["properties"]["headers"] == {"type": "object"}
     assert js["properties"]["url"]["description"] == "The probed URL | canonical."
@@ -266,6 +272,61 @@ def test_any_new_type_and_field_docs(monkeypatch):
     assert "## `probe`" in markdown
     assert "| `url` | str | no | The probed URL \\| canonical. |" in markdown
     assert "| `score` | float | yes |  |" in markdown
-    assert "| `checked_at` | str (timestamp) | no |  |" in markdown
+    assert "| `checked_at` | str (timestamp) | no | When it was probed. |" in markdown
+    assert "A probe type, as the crawler author might add one.\n" in markdown
+    assert js["description"] == "A probe type, as the crawler author might add one."
+    assert js["properties"]["checked_at"]["description"] == "When it was probed."
+    assert bq["checked_at"]["description"] == "When it was probed."
+    # inherited from Record's own field docstrings
+    assert bq["crawl_id"]["description"] == "The crawl that wrote it."
+    assert "description" not in bq["score"]
+    assert schemas.undocumented_fields() == ["probe.score", "probe.headers", "probe.codes"]
     record = Probe(crawl_id="c", crawled_at=AT, url="https://a.example/", headers={"a": 1}, codes=[200])
     assert Draft202012Validator(js).is_valid(orjson.loads(orjson.dumps(dataclasses.asdict(record))))
+
+
+def test_every_field_has_a_description(capsys):
+    assert schemas.undocumented_fields() == []
+    for record_type, cls in RECORD_TYPES.items():
+        js = schemas.json_schema(record_type)
+        bq = {c["name"]: c for c in schemas.bigquery_schema(record_type)}
+        for spec in schemas.record_fields(cls):
+            assert spec.doc, f"{record_type}.{spec.name}"
+            assert "\n" not in spec.doc and "  " not in spec.doc
+            assert js["properties"][spec.name]["description"] == spec.doc
+            assert bq[spec.name]["description"] == spec.doc
+    # the texts of records.py, as a reader of each file sees them
+    assert schemas.json_schema("backlink")["properties"]["nofollow"]["description"] == "`rel` has `nofollow`."
+    on_disk = json.loads((schemas.SCHEMA_DIR / "bigquery" / "page.json").read_text())
+    assert on_disk[6] == {
+        "name": "url",
+        "type": "STRING",
+        "mode": "REQUIRED",
+        "description": "The page's URL (canonical: no fragment, no tracking parameters).",
+    }
+    markdown = (schemas.SCHEMA_DIR / "fields.md").read_text()
+    assert "| `occurrence` | int | no | 1, 2, ... for the same term on the same page. |" in markdown
+    record_id = "| `record_id` | str | no | Stable hash of the record's identity (the same across crawls):"
+    assert markdown.count(f"{record_id} use it to upsert. |") == len(RECORD_TYPES)
+
+
+def test_check_lists_undocumented_fields(tmp_path, monkeypatch, capsys):
+    @dataclass(kw_only=True)
+    class Probe(Record):
+        """A probe type."""
+
+        TYPE = "probe"
+        url: str
+        """The probed URL."""
+        score: float | None = None
+
+        def identity(self):
+            return (self.url,)
+
+    monkeypatch.setitem(RECORD_TYPES, "probe", Probe)
+    assert schemas.main(["--dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert schemas.main(["--check", "--dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "no description: probe.score" in err
+    assert "out of date" not in err and "probe.url" not in err

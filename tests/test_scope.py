@@ -403,7 +403,7 @@ class TrapSite:
             def log_message(self, *args):  # quiet
                 pass
 
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 with site.lock:
                     site.hits.append((self.path, time.monotonic()))
                 site.handle(self)

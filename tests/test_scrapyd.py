@@ -82,7 +82,7 @@ def scrapyd(tmp_path_factory):
         "max_proc = 2\n"
         "poll_interval = 0.5\n"
     )
-    log = open(home / "scrapyd.log", "wb")  # noqa: SIM115
+    log = open(home / "scrapyd.log", "wb")
     # cwd: Scrapyd reads ./scrapyd.conf, and jobs run there (not in the checkout).
     process = subprocess.Popen(
         [str(BIN / "scrapyd")], cwd=home, env=clean_env(), stdout=log, stderr=subprocess.STDOUT
@@ -203,7 +203,7 @@ EXPECTED_BACKLINKS = {
 }
 
 
-def site_path(web, url: str) -> tuple[str | None, str]:  # noqa: ANN001
+def site_path(web, url: str) -> tuple[str | None, str]:
     for site, base in web.urls.items():
         if url.startswith(base):
             return site, url[len(base) :] or "/"

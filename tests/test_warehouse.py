@@ -26,7 +26,9 @@ import psycopg
 import pytest
 from scrapy.utils.test import get_crawler
 
-from backlink_spider.records import RECORD_TYPES, Backlink, Mention, Page, Record
+from backlink_spider.records import RECORD_TYPES, Backlink, LinkStatus, Mention, Page, Record, Summary
+from backlink_spider.report import read_crawl
+from backlink_spider.report.numbers import link_change_records
 from pipelines.jsonl import JsonlWriterPipeline
 from pipelines.warehouse import load
 
@@ -322,11 +324,20 @@ CHANGES = sorted(
 )
 
 
+def write_changes(out: Path, crawl_id: str, previous_id: str) -> None:
+    """The link_change records the crawl writes at its end (extensions.CrawlSummary)."""
+    records = link_change_records(
+        crawl_id, TARGET, read_crawl(out, crawl_id), previous_id, read_crawl(out, previous_id)
+    )
+    write_crawl(out, crawl_id, records, rotate=100)
+
+
 @pytest.fixture
 def two_crawls(tmp_path) -> Path:
     out = tmp_path / "output"
     write_crawl(out, "c1", crawl_one())
     write_crawl(out, "c2", crawl_two())
+    write_changes(out, "c2", "c1")
     return out
 
 
@@ -371,6 +382,7 @@ def test_overlapping_and_changed_files_leave_no_duplicates(warehouse, tmp_path, 
     assert sorted(warehouse.query("SELECT * FROM link_changes")) == []  # one crawl: nothing to compare
 
     write_crawl(out, "c2", crawl_two())
+    write_changes(out, "c2", "c1")
     # The same records of crawl 1 again, in another file (e.g. a re-run written to another partition).
     copy = other_partition(out / "backlink") / "c1-00009.jsonl"
     copy.write_bytes(b"".join(p.read_bytes() for p in sorted(out.glob("backlink/dt=*/c1-*.jsonl"))))
@@ -421,7 +433,7 @@ def test_bad_lines_partial_files_and_missing_fields(warehouse, tmp_path, capsys)
 
 
 def test_types_option_loads_only_those(warehouse, two_crawls, capsys):
-    assert warehouse.load(two_crawls, "--types", "backlink") == 0
+    assert warehouse.load(two_crawls, "--types", "backlink,link_change") == 0
     assert "page:" not in capsys.readouterr().out
     assert warehouse.count("backlink") == 6 and warehouse.count("page") == 0
     assert sorted(warehouse.query("SELECT * FROM link_changes")) == CHANGES
@@ -491,3 +503,43 @@ def test_console_script_is_installed(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "[duckdb] mention: 2 files (2 loaded, 0 unchanged), 4 rows loaded" in done.stdout
     assert (out / "warehouse.duckdb").is_file()
+
+
+def test_a_recheck_in_the_same_folder_changes_no_view_and_history_tells_when(warehouse, two_crawls):
+    assert warehouse.load(two_crawls) == 0
+    views = ("crawls", "outreach_queue", "referring_domains", "link_changes")
+    before = {view: sorted(warehouse.query(f"SELECT * FROM {view}")) for view in views}
+    assert [row[1] for row in before["crawls"]] == ["c1", "c2"]
+    # A recheck of crawl 2's links, written where the crawls are (the README's default), as the
+    # recheck spider writes it: link_status records and its summary.
+    at = "2026-11-09T10:00:00.000000Z"
+    view = {"anchor_text": "Kettle", "rel": ["nofollow"], "target_url": KETTLE}
+    write_crawl(
+        two_crawls,
+        "r1",
+        [
+            LinkStatus(crawl_id="r1", target=TARGET, crawled_at=at, source_url=BLOG, target_url=HOME,
+                       status="live", page_status=200, previous_crawl_id="c2"),
+            LinkStatus(crawl_id="r1", target=TARGET, crawled_at=at, source_url=LIST, target_url=KETTLE,
+                       status="unverified", reason="HTTP 503", page_status=503, before=view,
+                       previous_crawl_id="c2"),
+            LinkStatus(crawl_id="r1", target=TARGET, crawled_at=at, source_url=NEWS, target_url=HOME,
+                       status="lost", reason="link removed", page_status=200, previous_crawl_id="c2"),
+            Summary(crawl_id="r1", target=TARGET, crawled_at=at, spider="recheck", started_at=at,
+                    finish_reason="finished", link_status={"live": 1, "unverified": 1, "lost": 1}),
+        ],
+    )  # fmt: skip
+    assert warehouse.load(two_crawls) == 0
+    assert {view: sorted(warehouse.query(f"SELECT * FROM {view}")) for view in views} == before
+    history = {
+        (source, target_url): (first, last, checked, status, count)
+        for _, source, target_url, first, last, checked, status, count in warehouse.query(
+            "SELECT * FROM backlink_history"
+        )
+    }
+    assert history == {
+        (BLOG, HOME): (ts(T1), ts(at), ts(at), "live", 3),
+        (LIST, KETTLE): (ts(T1), ts(T2), ts(at), "unverified", 3),  # unverified: never turned lost
+        (LIST, HOME): (ts(T1), ts(T1), ts(T2), "lost", 2),  # lost between the crawls
+        (NEWS, HOME): (ts(T2), ts(T2), ts(at), "lost", 2),  # the recheck found it removed
+    }

@@ -9,8 +9,11 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from backlink_spider.extract.dom import WalkedPage, xpath
+from backlink_spider.extract.dom import WalkedPage, walk, xpath
+from backlink_spider.extract.dom import xpath as _xpath
 from backlink_spider.extract.signals import jsonld_objects
+from backlink_spider.target import host_of, registered_domain
+from backlink_spider.urls import absolute_url
 
 # not after "@": `@marco@brew.social` is a fediverse handle, not an address
 _EMAIL = re.compile(
@@ -94,7 +97,10 @@ def find_emails(text: str) -> list[str]:
 
 def _jsonld_authors(root: etree._Element) -> list[str]:
     names: list[str] = []
-    for node in jsonld_objects(root, skip=("author", "creator")):
+    # (not into comments and answers: their authors are not the page's)
+    for node in jsonld_objects(
+        root, skip=("author", "creator", "comment", "suggestedAnswer", "acceptedAnswer")
+    ):
         author = node.get("author") or node.get("creator")
         for a in author if isinstance(author, list) else [author]:
             if isinstance(a, dict) and isinstance(a.get("name"), str):
@@ -104,10 +110,15 @@ def _jsonld_authors(root: etree._Element) -> list[str]:
     return names
 
 
-def find_author(root: etree._Element | None) -> str | None:
-    """The page's author: meta author, schema.org author (JSON-LD or microdata), rel=author, byline."""
+def find_author(root: etree._Element | None, posts: set | frozenset = frozenset()) -> str | None:
+    """The page's author: meta author, schema.org author (JSON-LD or microdata), rel=author, byline;
+    author markup inside one of `posts` (see is_post) names that post's author, not the page's."""
     if root is None:
         return None
+
+    def xpath(node: etree._Element, expression: str) -> list:
+        return [el for el in _xpath(node, expression) if not posts or _owner_post(el, posts) is None]
+
     candidates: list[str] = []
     candidates += [
         str(v) for v in xpath(root, "//meta[@name='author' or @property='article:author']/@content")
@@ -120,7 +131,8 @@ def find_author(root: etree._Element | None) -> str | None:
     for el in xpath(
         root,
         "//*[contains(concat(' ', @class, ' '), ' byline ') or contains(concat(' ', @class, ' '), ' author ')"
-        " or contains(@class, 'author-name') or contains(@class, 'entry-author')]",
+        " or contains(@class, 'author-name') or contains(@class, 'entry-author')"
+        " or contains(concat(' ', @class, ' '), ' p-author ')]",
     ):
         text = " ".join(el.text_content().split())
         match = _BYLINE.match(text)
@@ -192,3 +204,300 @@ def find_contacts(
     contacts.social_profiles = list(profiles)
     contacts.contact_url = contacts.contact_url or about_url
     return contacts
+
+
+# --- who wrote the text that names the brand ------------------------------------------------------
+
+
+@dataclass
+class Person:
+    """Who wrote a part of a page: name, profile page, own website, when the part was published."""
+
+    name: str | None = None
+    profile_url: str | None = None
+    website: str | None = None
+    published: str | None = None
+
+
+@dataclass
+class Authored:
+    """page_text[start:end] is one post or comment; `person` wrote it (name None: not said there)."""
+
+    start: int
+    end: int
+    person: Person
+
+
+_POST_ITEMTYPE = re.compile(
+    r"schema\.org/(Comment|Answer|Question|DiscussionForumPosting|SocialMediaPosting)\b", re.I
+)
+# Class tokens of one post or comment: WordPress/SE `comment`, Isso, phpBB/Disqus `post`, XenForo
+# `message`, old Reddit `thing`, SE `question`/`answer`, vBulletin `postcontainer`/`postbit`,
+# Mastodon `status`, Discourse `topic-body`.
+_POST_CLASSES = frozenset(
+    {
+        "comment",
+        "comment-body",
+        "isso-comment",
+        "post",
+        "message",
+        "thing",
+        "question",
+        "answer",
+        "postcontainer",
+        "postbit",
+        "postbitlegacy",
+        "status",
+        "detailed-status",
+        "topic-body",
+        "crawler-post",
+    }
+)
+# Elements naming a post's author, best first (the first found in the post, outside nested
+# posts and quotes, is taken).
+_AUTHOR_CLASSES = (
+    "display-name",
+    "status-display-name",
+    "detailed-status-display-name",
+    "username",
+    "username-coloured",
+    "fn",
+    "p-author",
+    "isso-author",
+    "comment-author",
+    "author",
+    "post-author",
+    "user-details",
+    "comment-user",
+    "message-name",
+)
+_AUTHOR_NAME_CLASSES = ("display-name-html", "fn", "p-name")
+_SAYS = re.compile(r"\s*(?:says|wrote|writes)\s*:?\s*$", re.I)
+_BY = re.compile(r"^\s*(?:by|posted by|written by)\s+", re.I)
+_SHORTENERS = frozenset({"t.co", "bit.ly", "lnkd.in", "buff.ly", "ow.ly"})
+_DOMAIN_TEXT = re.compile(r"^(?:https?://)?[\w-]+(?:\.[\w-]+)+(?:/\S*)?$", re.I)
+
+
+def _class_tokens(el: etree._Element) -> set[str]:
+    # `status__display-name` (BEM) is read as `status-display-name`
+    return set(re.sub(r"_+", "-", (el.get("class") or "").lower()).split())
+
+
+def is_post(el: etree._Element) -> bool:
+    """True when the element is one post or comment (forum, Q&A, blog comment, social status)."""
+    if not isinstance(el.tag, str) or el.tag in ("html", "body", "blockquote"):
+        return False
+    if el.get("data-author") or el.get("data-testid") == "tweet":
+        return True
+    if _POST_ITEMTYPE.search(el.get("itemtype") or ""):
+        return True
+    tokens = _class_tokens(el)
+    return not _POST_CLASSES.isdisjoint(tokens) or any(t.endswith("-comment") for t in tokens)
+
+
+def _owner_post(el: etree._Element, posts: set) -> etree._Element | None:
+    """The innermost post holding `el` (None when it is in none); inside a quote: the quote."""
+    node = el.getparent()
+    while node is not None:
+        if node.tag == "blockquote" or node in posts:
+            return node
+        node = node.getparent()
+    return None
+
+
+def _clean_name(text: str) -> str | None:
+    name = _BY.sub("", _SAYS.sub("", " ".join(text.split())))
+    name = name.split(" » ")[0].split(" \u00bb")[0].strip(" :»·|")
+    if not name or len(name) > 80 or name.lower().startswith(("http", "www.")):
+        return None
+    return name
+
+
+def _split_link(href: str | None, base_url: str) -> tuple[str | None, str | None]:
+    """(profile URL, website) of an author's link: a page of the site itself or of a social
+    network is their profile; a link elsewhere (a WordPress comment author's URL) their site."""
+    url = absolute_url(href, base_url) if href else None
+    if not url or urlsplit(url).scheme not in ("http", "https"):
+        return None, None
+    site = registered_domain(host_of(base_url))
+    if registered_domain(host_of(url)) == site or social_profile(url) or "disqus.com" in host_of(url):
+        return url, None
+    return None, url
+
+
+def _post_author(post: etree._Element, posts: set, base_url: str) -> Person:
+    """The author named inside one post (not inside a post or quote nested in it), and its date."""
+    person = Person()
+
+    def own(nodes: list) -> list:
+        return [n for n in nodes if _owner_post(n, posts) is post]
+
+    if post.get("data-author"):
+        person.name = _clean_name(post.get("data-author") or "")
+    for el in own(xpath(post, ".//*[@itemprop='author']")):
+        names = xpath(el, ".//*[@itemprop='name']")
+        name_el = names[0] if names else el
+        name = name_el.get("content") if name_el.tag == "meta" else name_el.text_content()
+        person.name = person.name or _clean_name(name or "")
+        links = xpath(el, "descendant-or-self::*[@itemprop='url']/@href | descendant-or-self::a/@href")
+        if links:
+            person.profile_url, person.website = _split_link(str(links[0]), base_url)
+        break
+    if person.name is None or (person.profile_url is None and person.website is None):
+        elements = [el for el in own(xpath(post, ".//*[@class]")) if el.tag != "time"]
+        for wanted in _AUTHOR_CLASSES:
+            el = next((e for e in elements if wanted in _class_tokens(e)), None)
+            if el is None:
+                continue
+            name_el = next(
+                (
+                    e
+                    for e in el.iter()
+                    if not _class_tokens(e).isdisjoint(_AUTHOR_NAME_CLASSES) and e is not el
+                ),
+                None,
+            )
+            link = el if el.tag == "a" and el.get("href") else next(iter(xpath(el, ".//a[@href]")), None)
+            if name_el is None and link is not None and el.tag != "a":
+                name_el = link
+            if person.name is None:
+                person.name = _clean_name((name_el if name_el is not None else el).text_content())
+            if link is not None and person.profile_url is None and person.website is None:
+                person.profile_url, person.website = _split_link(link.get("href"), base_url)
+            if person.name:
+                break
+    if person.name is None:  # "<p><strong>Dana (Maker):</strong> We built it...</p>"
+        first = next(iter(xpath(post, "(.//strong | .//b)[1]")), None)
+        label = " ".join(first.text_content().split()) if first is not None else ""
+        if label.endswith(":") and post.text_content().strip().startswith(label):
+            person.name = _clean_name(re.sub(r"\s*\([^)]*\)\s*:?$|:$", "", label))
+    person.published = _own_date(post, own)
+    return person
+
+
+def _own_date(post: etree._Element, own) -> str | None:  # noqa: ANN001
+    for el in own(xpath(post, ".//*[@datetime or @itemprop='datePublished' or @itemprop='dateCreated']")):
+        value = el.get("datetime") or el.get("content")
+        if value:
+            return value.strip()
+    for el in own(xpath(post, ".//*[contains(concat(' ', @class, ' '), ' relativetime ')][@title]")):
+        return (el.get("title") or "").strip() or None  # Stack Exchange: "2025-01-12 10:00:00Z"
+    return None
+
+
+def find_posts(
+    root: etree._Element | None, walked: WalkedPage, base_url: str, *, rendered: bool
+) -> list[Authored]:
+    """The posts and comments of a page, each with the span of page text it holds and its author.
+
+    A post's text is found in the page text by walking the post alone (the same walk, so the same
+    text); nested posts (replies in a comment thread) come after their parent, so the innermost
+    span holding an offset is the post that offset was written in."""
+    if root is None:
+        return []
+    posts = [el for el in root.iter() if isinstance(el.tag, str) and is_post(el)]
+    post_set = set(posts)
+    found: list[Authored] = []
+    cursor = 0
+    for post in posts:
+        text = walk(post, rendered=rendered).text.strip()
+        if not text:
+            continue
+        start = walked.text.find(text, cursor)
+        if start < 0:  # hidden (or not shown as walked alone): it holds no mention
+            continue
+        cursor = start
+        person = _post_author(post, post_set, base_url)
+        if person.name is None and any(p in post_set for p in post.iterdescendants()):
+            continue  # a wrapper around the posts of a thread, nobody's post itself
+        found.append(Authored(start, start + len(text), person))
+    return found
+
+
+def _jsonld_profile_owner(root: etree._Element) -> str | None:
+    for node in jsonld_objects(root):
+        kind = node.get("@type")
+        if kind == "ProfilePage" and isinstance(node.get("mainEntity"), dict):
+            name = node["mainEntity"].get("name")
+            if isinstance(name, str) and name.strip():
+                return name.strip()
+    return None
+
+
+def _profile_website(root: etree._Element, base_url: str) -> str | None:
+    """The profile owner's own site: their `rel=me` or website link off the network."""
+    site = registered_domain(host_of(base_url))
+    for link in xpath(
+        root,
+        "//a[contains(concat(' ', normalize-space(@rel), ' '), ' me ') or @data-testid='UserUrl'"
+        " or @itemprop='url' or contains(@data-test-selector, 'website')][@href]",
+    ):
+        url = absolute_url(link.get("href") or "", base_url)
+        if not url or urlsplit(url).scheme not in ("http", "https"):
+            continue
+        text = " ".join(link.text_content().split())
+        if host_of(url) in _SHORTENERS and _DOMAIN_TEXT.match(text):
+            url = text if text.startswith("http") else f"https://{text}"  # t.co hides the address
+        if registered_domain(host_of(url)) != site and not social_profile(url):
+            return url
+    return None
+
+
+def profile_owner(root: etree._Element | None, base_url: str) -> Person:
+    """The owner of a social profile page: name, the profile's URL and their own website."""
+    person = Person(profile_url=base_url)
+    if root is None:
+        return person
+    name = _jsonld_profile_owner(root)
+    for expression in (
+        "//*[@data-testid='UserName']//span",
+        "//*[contains(@itemtype, 'schema.org/Person')]//*[@itemprop='name']",
+        "//*[contains(@class, 'account__header')]//*[contains(@class, 'display-name__html')]",
+        "//*[contains(concat(' ', @class, ' '), ' h-card ')]"
+        "//*[contains(concat(' ', @class, ' '), ' p-name ')]",
+        "//h1",
+    ):
+        if name:
+            break
+        found = xpath(root, expression)
+        name = _clean_name(found[0].text_content()) if found else None
+    if not name:
+        title = xpath(root, "//meta[@property='og:title']/@content")
+        name = _clean_name(re.split(r" \(@| [·|/-] ", str(title[0]))[0]) if title else None
+    person.name = name
+    person.website = _profile_website(root, base_url)
+    return person
+
+
+def page_person(root: etree._Element | None, base_url: str, posts: list[Authored] | None = None) -> Person:
+    """The author of the page's own text (the article), with their author page and its date.
+
+    On a thread (`posts`: find_posts) with no author of its own, the page's text outside the
+    posts (its title, its tags) is the first post's: the thread starter's, the asker's."""
+    if root is None:
+        return Person()
+    post_set = {el for el in root.iter() if isinstance(el.tag, str) and is_post(el)}
+    person = Person(name=find_author(root, post_set))
+    if person.name is None and posts:
+        first = posts[0].person
+        return Person(first.name, first.profile_url, first.website, first.published)
+    for href in xpath(
+        root,
+        "//a[contains(concat(' ', @rel, ' '), ' author ')]/@href"
+        " | //a[contains(concat(' ', @class, ' '), ' p-author ')]/@href",
+    ):
+        person.profile_url, person.website = _split_link(str(href), base_url)
+        break
+    dates = [str(d) for d in xpath(root, "//meta[@property='article:published_time']/@content")]
+    for node in jsonld_objects(root, skip=("author", "creator", "comment")):
+        for key in ("datePublished", "dateCreated"):
+            if isinstance(node.get(key), str) and node.get("@type") not in ("ProfilePage", "Person"):
+                dates.append(node[key])
+    for el in xpath(
+        root,
+        "//*[@itemprop='datePublished'] | //time[contains(@class, 'published') or @pubdate]",
+    ):
+        if _owner_post(el, post_set) is None:
+            dates.append(el.get("datetime") or el.get("content") or "")
+    person.published = next((d.strip() for d in dates if d and d.strip()), None)
+    return person

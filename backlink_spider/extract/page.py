@@ -9,7 +9,14 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
-from backlink_spider.extract.contacts import Contacts, find_contacts
+from backlink_spider.extract.contacts import (
+    Contacts,
+    Person,
+    find_contacts,
+    find_posts,
+    page_person,
+    profile_owner,
+)
 from backlink_spider.extract.dom import LinkElement, WalkedPage, block_of, parse_html, walk, xpath
 from backlink_spider.extract.share import SHARE, is_share_intent
 from backlink_spider.extract.signals import classify_source, head_signals, robots_flags
@@ -61,6 +68,8 @@ class BrandMention:
     position: str
     linked: bool
     occurrence: int
+    start: int = 0  # where the matched text is in the page text
+    end: int = 0
 
 
 @dataclass
@@ -73,6 +82,18 @@ class OutLink:
     hidden: bool
     nofollow: bool
     position: str
+
+
+@dataclass
+class LeadAuthor:
+    """One person who named the brand on a lead page: one outreach lead per person and page."""
+
+    author: str | None
+    author_url: str | None  # their profile on the site (a forum member page, the social profile)
+    author_website: str | None  # their own site, when the page gives one
+    mention_date: str | None  # when their post/comment (or the article) was published, as written
+    snippet: str
+    mentions: int
 
 
 @dataclass
@@ -92,6 +113,7 @@ class PageExtraction:
     text: str
     content_text: str
     contacts: Contacts | None = None
+    leads: list[LeadAuthor] = field(default_factory=list)  # on a lead page: who named the brand
 
     @property
     def unlinked(self) -> bool:
@@ -237,6 +259,8 @@ def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) 
                     position=segment.position if segment else "content",
                     linked=bool(segment and segment.link in target_link_indexes),
                     occurrence=counts[key],
+                    start=match.start,
+                    end=match.end,
                 )
             )
 
@@ -246,6 +270,7 @@ def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) 
     positions = {m.position for m in mentions} | {b.position for b in backlinks}
     source_type, evidence = classify_source(root, snapshot.url, signals, positions)
     contacts = None
+    leads: list[LeadAuthor] = []
     if mentions and not _author_linked(backlinks):  # an outreach lead: find who to write to
         contacts = find_contacts(
             root,
@@ -253,8 +278,11 @@ def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) 
             [(link.url, link.anchor_text, link.position, link.internal) for link in links],
             exclude_domains=(target.host,),
         )
+        profile_url = signals.canonical_url or snapshot.url
+        leads = _lead_authors(root, walked, base, profile_url, snapshot.rendered, source_type, mentions)
     return PageExtraction(
         contacts=contacts,
+        leads=leads,
         title=signals.title,
         canonical_url=signals.canonical_url,
         lang=signals.lang,
@@ -274,13 +302,67 @@ def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) 
     )
 
 
+def _lead_authors(
+    root,  # noqa: ANN001
+    walked: WalkedPage,
+    base: str,
+    page_url: str,
+    rendered: bool,
+    source_type: str,
+    mentions: list[BrandMention],
+) -> list[LeadAuthor]:
+    """One LeadAuthor per person whose text names the brand, in the order of their first mention.
+
+    A mention inside a post or comment is its author's (the innermost post naming one: a
+    Discourse post body names nobody, the post around it does); elsewhere it is the page's own
+    author's, on a social profile the profile owner's. A post's date is its own, else the one of
+    the post around it, else the page's."""
+    posts = find_posts(root, walked, base, rendered=rendered)
+    owner = (
+        profile_owner(root, page_url) if source_type == "social_profile" else page_person(root, base, posts)
+    )
+    people: dict[tuple, tuple[Person, list[BrandMention]]] = {}
+    for mention in mentions:
+        holding = [p for p in posts if p.start <= mention.start and mention.end <= p.end]
+        holding.sort(key=lambda p: p.end - p.start)  # innermost first
+        named = next((p.person for p in holding if p.person.name), owner)
+        published = next((p.person.published for p in holding if p.person.published), None)
+        if not holding:
+            published = owner.published
+        person = Person(named.name, named.profile_url, named.website, published)
+        key = (person.name.lower(),) if person.name else ("", person.profile_url)
+        if key not in people:
+            people[key] = (person, [])
+        else:  # what one of their posts says and another does not
+            kept = people[key][0]
+            kept.profile_url = kept.profile_url or person.profile_url
+            kept.website = kept.website or person.website
+            kept.published = kept.published or person.published
+        people[key][1].append(mention)
+    return [
+        LeadAuthor(
+            author=person.name,
+            author_url=person.profile_url,
+            author_website=person.website,
+            mention_date=person.published,
+            snippet=_best(found),
+            mentions=len(found),
+        )
+        for person, found in people.values()
+    ]
+
+
 _SNIPPET_POSITIONS = ("content", "profile", "comment")
 
 
 def best_snippet(found: PageExtraction) -> str:
     """The snippet an outreach e-mail quotes: a by-name mention in the page's main text first."""
+    return _best(found.mentions)
+
+
+def _best(mentions: list[BrandMention]) -> str:
     ranked = sorted(
-        found.mentions,
+        mentions,
         key=lambda m: (
             _SNIPPET_POSITIONS.index(m.position) if m.position in _SNIPPET_POSITIONS else 9,
             m.form != "name",

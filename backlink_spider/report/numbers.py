@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from backlink_spider.linkdiff import CHANGED, LOST, NEW, by_source, diff_links, page_gone, page_judgeable
+from backlink_spider.records import LinkChange, utc_now
 from backlink_spider.urls import url_key
 
 # The record types a crawl report reads.
@@ -153,3 +154,36 @@ def compare_crawls(
                 }
             )
     return {kind: sorted(items, key=_link_order) for kind, items in out.items()}
+
+
+def link_change_records(
+    crawl_id: str,
+    target: str,
+    records: dict[str, list[dict]],
+    previous_id: str,
+    previous: dict[str, list[dict]],
+) -> list[LinkChange]:
+    """`link_change` records of a crawl against the previous complete crawl of its target: the
+    warehouse reads them (view `link_changes`), the report and the alerts compute the same diff."""
+    pages = records.get("page") or []
+    diff = compare_crawls(records.get("backlink") or [], previous.get("backlink") or [], pages)
+    # observed when this crawl looked at the page (the crawl's last page when it did not)
+    seen_at = {url_key(p["url"]): p["crawled_at"] for p in pages if p.get("crawled_at")}
+    latest = max(seen_at.values(), default=None) or utc_now()
+    return [
+        LinkChange(
+            crawl_id=crawl_id,
+            target=target,
+            crawled_at=seen_at.get(url_key(item["source_url"]), latest),
+            previous_crawl_id=previous_id,
+            change=change,
+            source_url=item["source_url"],
+            target_url=item["target_url"],
+            anchor_text=item["anchor_text"] or "",
+            before=item.get("before"),
+            after=item.get("after"),
+            changes=list(item.get("changes") or []),
+        )
+        for change in ("new", "lost", "changed", "not_checked")
+        for item in diff.get(change) or ()
+    ]

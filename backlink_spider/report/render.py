@@ -450,6 +450,32 @@ def reclaims(records: dict[str, list[dict]]) -> list[dict]:
 # The page
 
 
+RECHECK_ORDER = ("lost", "changed", "unverified", "new", "live")
+
+
+def recheck(records: dict[str, list[dict]]) -> dict | None:
+    """A `recheck` run's results (it writes link_status records and no pages), or None for a crawl:
+    counts per status and the rows, lost first."""
+    statuses = records.get("link_status") or []
+    if not statuses or records.get("page"):
+        return None
+    rank = {status: n for n, status in enumerate(RECHECK_ORDER)}
+    rows = sorted(
+        statuses,
+        key=lambda r: (rank.get(r.get("status"), 9), r.get("source_url") or "", r.get("target_url") or ""),
+    )
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.get("status")] = counts.get(row.get("status"), 0) + 1
+    return {
+        "order": RECHECK_ORDER,
+        "counts": counts,
+        "rows": rows,
+        "pages": len({r.get("source_url") for r in rows}),
+        "links": sum(1 for r in rows if r.get("status") != "new"),
+    }
+
+
 def render_report(
     summary: dict,
     records: dict[str, list[dict]],
@@ -474,6 +500,7 @@ def render_report(
             crawl_id=summary.get("crawl_id") or "?",
             started_at=summary.get("started_at"),
             partial=partial or [],
+            recheck=recheck(records),
             kpis=kpis(summary, before),
             charts=charts(summary, records.get("backlink") or []),
             discovery=discovery_rows(discovery, records["page"]),

@@ -139,7 +139,7 @@ class DiscoveryRunner:
         self._sent = {s.name: 0 for s in sources}
 
     @property
-    def stats(self) -> Any:  # noqa: ANN401 - set by Scrapy once the crawl starts
+    def stats(self) -> Any:  # set by Scrapy once the crawl starts
         return self.crawler.stats
 
     # --- requests -----------------------------------------------------------------------------

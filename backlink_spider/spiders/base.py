@@ -140,7 +140,7 @@ class PageSpider(scrapy.Spider):
     arguments: type
 
     @classmethod
-    def check_arguments(cls, kwargs: dict[str, Any], settings) -> Any:  # noqa: ANN001, ANN401
+    def check_arguments(cls, kwargs: dict[str, Any], settings) -> Any:  # noqa: ANN001
         """Everything that can be wrong before the first request: arguments, browser.
         Called by our `crawl` command before Scrapy starts (see commands/crawl.py)."""
         check_settings(settings)
@@ -179,7 +179,7 @@ class PageSpider(scrapy.Spider):
     crawl_id: str
 
     @classmethod
-    def parse_arguments(cls, kwargs: dict[str, Any], settings) -> Any:  # noqa: ANN001, ANN401
+    def parse_arguments(cls, kwargs: dict[str, Any], settings) -> Any:  # noqa: ANN001
         return cls.arguments.parse(kwargs)
 
     # --- requests ---------------------------------------------------------------------------
@@ -188,8 +188,8 @@ class PageSpider(scrapy.Spider):
         self,
         url: str,
         meta: dict[str, Any],
-        callback: Any,  # noqa: ANN401
-        errback: Any,  # noqa: ANN401
+        callback: Any,
+        errback: Any,
         *,
         render_reason: str | None = None,
         force_static: bool = False,

@@ -26,13 +26,12 @@ character inside a title, which GDELT really sends).
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from demo.serve import LoopbackHTTPServer
+from demo.fakes.server import FakeAPI, query_params
 
 THROTTLE_TEXT = (
     b"Please limit requests to one every 5 seconds or contact kalev.leetaru5@gmail.com for larger queries.\n"
@@ -84,7 +83,10 @@ def _timespan(value: str) -> timedelta:
     return timedelta(days=30 * count)
 
 
-class FakeGdelt:
+class FakeGdelt(FakeAPI):
+    thread_name = "fake-gdelt"
+    api_path = "/api/v2/doc/doc"
+
     def __init__(
         self,
         articles: dict[str, list[dict]] | None = None,
@@ -99,43 +101,7 @@ class FakeGdelt:
         self.throttle_times = throttle_times
         self.throttle_status = throttle_status
         self.now = now
-        self.requests: list[dict] = []  # {"path", "params", "headers"} of every request, in order
-        self._lock = threading.Lock()
-        self._server = LoopbackHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @property
-    def api_url(self) -> str:
-        return self.base_url + "/api/v2/doc/doc"
-
-    @property
-    def params(self) -> list[dict[str, str]]:
-        with self._lock:
-            return [r["params"] for r in self.requests]
-
-    def start(self) -> FakeGdelt:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-gdelt", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeGdelt:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__()
 
     def payload(self, params: dict[str, str]) -> dict:
         query = params.get("query", "").lower()
@@ -165,21 +131,13 @@ class FakeGdelt:
             def date_time_string(self, timestamp: float | None = None) -> str:
                 return format_datetime(fake.now, usegmt=True)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 if parts.path != "/api/v2/doc/doc":
                     self._send(404, "text/html", b"<h1>Not Found</h1>")
                     return
-                params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-                with fake._lock:
-                    fake.requests.append(
-                        {
-                            "path": parts.path,
-                            "params": params,
-                            "headers": {k.lower(): v for k, v in self.headers.items()},
-                        }
-                    )
-                    number = len(fake.requests)
+                params = query_params(parts.query)
+                number = fake.record(parts.path, params, self.headers)
                 text = "text/html; charset=utf-8"
                 if fake.mode == "throttle" and number <= fake.throttle_times:
                     self._send(fake.throttle_status, text, THROTTLE_TEXT)
@@ -202,7 +160,7 @@ class FakeGdelt:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         return Handler

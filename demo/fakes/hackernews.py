@@ -40,14 +40,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from demo.serve import LoopbackHTTPServer
+from demo.fakes.server import FakeAPI, query_params
 
 ERROR_PAGE = (
     b"<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n"
@@ -185,7 +184,11 @@ def _int_param(params: dict[str, str], name: str, default: int, low: int, high: 
     return value
 
 
-class FakeHackerNews:
+class FakeHackerNews(FakeAPI):
+    thread_name = "fake-hackernews"
+    api_path = "/api/v1"  # HACKERNEWS_API_URL of the real API: https://hn.algolia.com/api/v1
+    lower_headers = False
+
     def __init__(
         self,
         hits: dict[str, Iterable[dict[str, Any]]] | None = None,
@@ -202,47 +205,7 @@ class FakeHackerNews:
         self.retry_after = retry_after
         self.empty_pages = set(empty_pages)
         self.pagination_limit = pagination_limit
-        self.requests: list[dict[str, Any]] = []  # path, params, headers of every request, in order
-        self._lock = threading.Lock()
-        self._server = LoopbackHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @property
-    def api_url(self) -> str:
-        """What HACKERNEWS_API_URL is for the real API (`https://hn.algolia.com/api/v1`)."""
-        return self.base_url + "/api/v1"
-
-    @property
-    def params(self) -> list[dict[str, str]]:
-        with self._lock:
-            return [r["params"] for r in self.requests]
-
-    def start(self) -> FakeHackerNews:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-hackernews",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeHackerNews:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__()
 
     def matches(self, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
         query = params.get("query", "").strip()
@@ -294,13 +257,11 @@ class FakeHackerNews:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+                params = query_params(parts.query)
                 with fake._lock:
-                    fake.requests.append(
-                        {"path": parts.path, "params": params, "headers": dict(self.headers.items())}
-                    )
+                    fake.record(parts.path, params, self.headers)
                     throttled = fake.throttle > 0
                     if throttled:
                         fake.throttle -= 1
@@ -344,7 +305,7 @@ class FakeHackerNews:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         return Handler

@@ -20,13 +20,12 @@ answer. Each fake has a `key`: a request without it, or with another key, gets t
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from demo.serve import LoopbackHTTPServer
+from demo.fakes.server import FakeAPI, query_params
 
 ERROR_PAGE = (
     b"<html><head><title>502 Bad Gateway</title></head><body><h1>Internal Server Error</h1></body></html>"
@@ -36,8 +35,8 @@ HTML_PAGE = b"<!DOCTYPE html><html><body><p>Please sign in to continue.</p></bod
 Hit = str | dict[str, Any]
 
 
-class _FakeSearchAPI:
-    """The server, the request log and the paging every fake shares."""
+class _FakeSearchAPI(FakeAPI):
+    """The modes, the key and the paging every search fake shares."""
 
     search_path = "/search"
     default_key = "test-key"
@@ -58,49 +57,13 @@ class _FakeSearchAPI:
         self.throttle_first = throttle_first
         self.blank_pages = set(blank_pages)
         self.key = self.default_key if key is None else key
-        self.requests: list[
-            dict[str, Any]
-        ] = []  # path, params (last value of each), headers (lower-case names)
-        self._lock = threading.Lock()
         self._searches = 0
-        self._server = LoopbackHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread: threading.Thread | None = None
-
-    # ----------------------------------------------------------------- life cycle
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__()  # requests: path, params (last value of each), headers (lower-case names)
 
     @property
     def api_url(self) -> str:
         """The URL the source's *_API_URL setting points at."""
         return self.base_url + self.search_path
-
-    def start(self):
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def params(self) -> list[dict[str, str]]:
-        """The query parameters of every request, in order."""
-        with self._lock:
-            return [dict(r["params"]) for r in self.requests]
 
     # ----------------------------------------------------------------- HTTP
     def answer(self, path: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, dict, bytes]:
@@ -110,12 +73,11 @@ class _FakeSearchAPI:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+                params = query_params(parts.query)
+                fake.record(parts.path, params, self.headers)
                 headers = {k.lower(): v for k, v in self.headers.items()}  # names are case-blind
-                with fake._lock:
-                    fake.requests.append({"path": parts.path, "params": params, "headers": headers})
                 status, extra, body = fake.answer(parts.path, params, headers)
                 self.send_response(status)
                 for name, value in extra.items():
@@ -124,7 +86,7 @@ class _FakeSearchAPI:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         return Handler

@@ -29,11 +29,10 @@ the lemmy-ui HTML page, as an instance whose proxy sends /api to the web UI); "t
 from __future__ import annotations
 
 import json
-import threading
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from demo.serve import LoopbackHTTPServer
+from demo.fakes.server import FakeAPI, query_params
 
 BAD_GATEWAY = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -189,7 +188,9 @@ def comment_view(
     }
 
 
-class FakeLemmy:
+class FakeLemmy(FakeAPI):
+    thread_name = "fake-lemmy"
+
     def __init__(
         self,
         posts: list[dict] | None = None,
@@ -206,39 +207,7 @@ class FakeLemmy:
         self.rate_limit_times = rate_limit_times
         self.rate_limit_status = rate_limit_status
         self.rate_limit_body = rate_limit_body
-        self.requests: list[dict] = []
-        self._lock = threading.Lock()
-        self._server = LoopbackHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @property
-    def params(self) -> list[dict[str, str]]:
-        with self._lock:
-            return [r["params"] for r in self.requests]
-
-    def start(self) -> FakeLemmy:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-lemmy", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeLemmy:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__()
 
     def search(self, params: dict[str, str]) -> tuple[int, dict]:
         q = params.get("q", "").lower()
@@ -276,21 +245,13 @@ class FakeLemmy:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 if parts.path != "/api/v3/search":
                     self._send(404, "application/json", b'{"error":"not_found"}')
                     return
-                params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-                with fake._lock:
-                    fake.requests.append(
-                        {
-                            "path": parts.path,
-                            "params": params,
-                            "headers": {k.lower(): v for k, v in self.headers.items()},
-                        }
-                    )
-                    number = len(fake.requests)
+                params = query_params(parts.query)
+                number = fake.record(parts.path, params, self.headers)
                 if fake.mode == "rate_limit" and number <= fake.rate_limit_times:
                     body = b'{"error":"rate_limit_error"}' if fake.rate_limit_body else b""
                     self._send(fake.rate_limit_status, "application/json" if body else "", body)
@@ -313,7 +274,7 @@ class FakeLemmy:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         return Handler

@@ -37,13 +37,12 @@ types), "readapidenied" (an API error with HTTP 200).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from demo.serve import LoopbackHTTPServer
+from demo.fakes.server import FakeAPI, query_params
 
 DOCREF = (
     "See https://en.wikipedia.org/w/api.php for API usage. Subscribe to the mediawiki-api-announce "
@@ -83,7 +82,10 @@ class FakeWiki:
     sitename: str = "Wikipedia"
 
 
-class FakeMediaWiki:
+class FakeMediaWiki(FakeAPI):
+    thread_name = "fake-mediawiki"
+    lower_headers = False
+
     def __init__(
         self,
         wikis: Mapping[str, FakeWiki] | None = None,
@@ -94,42 +96,7 @@ class FakeMediaWiki:
         self.wikis = dict(wikis or {})
         self.answers = list(answers or [])
         self.retry_after = retry_after
-        self.requests: list[dict] = []  # {"path", "params", "headers"} of every request, in order
-        self._lock = threading.Lock()
-        self._server = LoopbackHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @property
-    def params(self) -> list[dict[str, str]]:
-        with self._lock:
-            return [r["params"] for r in self.requests]
-
-    def start(self) -> FakeMediaWiki:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-mediawiki",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeMediaWiki:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__()
 
     # --- the API ---------------------------------------------------------------------------------
 
@@ -298,13 +265,11 @@ class FakeMediaWiki:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+                params = query_params(parts.query)
                 with fake._lock:
-                    fake.requests.append(
-                        {"path": parts.path, "params": params, "headers": dict(self.headers)}
-                    )
+                    fake.record(parts.path, params, self.headers)
                     special = fake.answers.pop(0) if fake.answers else None
                 segments = parts.path.strip("/").split("/")
                 wiki = segments[0] if segments else ""
@@ -323,7 +288,7 @@ class FakeMediaWiki:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         return Handler

@@ -37,13 +37,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 import zlib
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from demo.serve import LoopbackHTTPServer
+from demo.fakes.server import FakeAPI, query_params
 
 ERROR_PAGE = (
     b"<html><head><title>503 Service Unavailable</title></head>"
@@ -119,7 +118,10 @@ def excerpt_answer(answer_id: int, question_id: int, *, created: int = 1_700_000
     }
 
 
-class FakeStackExchange:
+class FakeStackExchange(FakeAPI):
+    thread_name = "fake-stackexchange"
+    lower_headers = False
+
     def __init__(
         self,
         advanced: dict[str, list[list[dict]]] | None = None,
@@ -139,37 +141,11 @@ class FakeStackExchange:
         self.faults = dict(faults or {})
         self.backoff = dict(backoff or {})
         self.sites = sites
-        self.requests: list[dict[str, Any]] = []  # path, params (last value of each), headers
-        self._lock = threading.Lock()
-        self._server = LoopbackHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread: threading.Thread | None = None
+        super().__init__()  # requests: path (without /2.3), params (last value of each), headers
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/2.3"
-
-    def start(self) -> FakeStackExchange:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-stackexchange",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeStackExchange:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return super().base_url + "/2.3"
 
     # --- answers --------------------------------------------------------------------------------
 
@@ -230,13 +206,12 @@ class FakeStackExchange:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+                params = query_params(parts.query)
                 path = parts.path.removeprefix("/2.3")
                 with fake._lock:
-                    fake.requests.append({"path": path, "params": params, "headers": dict(self.headers)})
-                    status, payload = fake.answer(len(fake.requests), path, params)
+                    status, payload = fake.answer(fake.record(path, params, self.headers), path, params)
                 if isinstance(payload, bytes):
                     if payload.startswith(b"<"):  # an HTML page from in front of the API
                         self._send(status, "text/html; charset=utf-8", payload, None)
@@ -259,7 +234,7 @@ class FakeStackExchange:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         return Handler

@@ -45,7 +45,8 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-MONITORING_TYPES = frozenset({"link_status"})
+# Records that do not make a crawl: a recheck's link statuses and every run's summary.
+MONITORING_TYPES = frozenset({"link_status", "summary"})
 
 
 def view_statements() -> list[str]:

@@ -26,13 +26,13 @@ import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 
 from backlink_spider.records import RECORD_TYPES
 from backlink_spider.schemas import FieldSpec
-from pipelines.warehouse import LoadedFile, table_specs
+from pipelines.warehouse import LoadedFile, SqlStore, table_specs
 
 MAX_REPORTED_PER_FILE = 20
 _INT64 = (-(2**63), 2**63 - 1)
@@ -177,7 +177,9 @@ def parse_line(
 class TypeLoad:
     """Reads the pending files of one record type for one store, counting and reporting bad lines."""
 
-    def __init__(self, record_type: str, specs: list[FieldSpec], paths: list[Path], err=None) -> None:
+    def __init__(
+        self, record_type: str, specs: list[FieldSpec], paths: list[Path], err: TextIO | None = None
+    ) -> None:
         self.record_type = record_type
         self.specs = specs
         self.paths = paths
@@ -192,7 +194,7 @@ class TypeLoad:
         for path in self.paths:
             try:
                 stat = path.stat()
-                handle = open(path, "rb")  # noqa: SIM115
+                handle = open(path, "rb")
             except OSError as error:
                 print(f"{path}: cannot read, skipped: {error.strerror or error}", file=self.err)
                 self.unreadable += 1
@@ -238,7 +240,9 @@ def pending(paths: list[Path], loaded: dict[str, tuple[int, float]]) -> list[Pat
     return todo
 
 
-def load_store(store, output_dir: Path, types: list[str], out=None, err=None) -> dict[str, dict]:  # noqa: ANN001
+def load_store(
+    store: SqlStore, output_dir: Path, types: list[str], out: TextIO | None = None, err: TextIO | None = None
+) -> dict[str, dict]:
     """Load the given record types from `output_dir` into one store; returns per-type counts."""
     out, err = out or sys.stdout, err or sys.stderr
     tables = table_specs()

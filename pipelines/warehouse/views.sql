@@ -3,7 +3,10 @@
 -- by a UNION ALL of (target, crawl_id, crawled_at) over every record type's table.
 -- A crawl's `target` may be NULL (files written before records carried it): joins use IS NOT DISTINCT FROM.
 
--- One row per crawl of a target; crawls are ordered by their first record's crawled_at.
+-- One row per discovery crawl of a target (a `recheck` writes link_status and summary records only,
+-- and is not one); crawls are ordered by their first record's crawled_at. `partial`: the crawl's
+-- summary says it did not look at everything (capped, stopped early): its link_change records lose
+-- nothing it did not look at.
 CREATE OR REPLACE VIEW crawls AS
 SELECT
     target,
@@ -11,7 +14,10 @@ SELECT
     min(crawled_at) AS started_at,
     max(crawled_at) AS finished_at,
     lag(crawl_id) OVER (PARTITION BY target ORDER BY min(crawled_at), crawl_id) AS previous_crawl_id,
-    row_number() OVER (PARTITION BY target ORDER BY min(crawled_at) DESC, crawl_id DESC) = 1 AS is_latest
+    row_number() OVER (PARTITION BY target ORDER BY min(crawled_at) DESC, crawl_id DESC) = 1 AS is_latest,
+    coalesce(
+        (SELECT bool_or(s.partial) FROM summary AS s WHERE s.crawl_id = crawl_records.crawl_id), FALSE
+    ) AS partial
 FROM (
 {crawl_records}
 ) AS crawl_records
@@ -90,39 +96,40 @@ SELECT
 FROM marked
 GROUP BY target, source_domain;
 
--- Backlinks gained (`new`: record_id only in the newer crawl) and lost (`lost`: only in the older one)
--- between each crawl of a target and the previous crawl of the same target. A target's first crawl
--- has no previous crawl and no rows here.
+-- Backlinks gained (`new`), lost (`lost`) and changed (`changed`: anchor text, rel or exact target)
+-- between each crawl of a target and its previous complete crawl, as the crawl itself computed them
+-- (its `link_change` records; backlink_spider/linkdiff.py is the one definition, shared with the
+-- HTML report and the alerts). Links on pages a crawl did not judge are `not_checked` there, not
+-- lost, and not listed here. A target's first crawl has no previous crawl and no rows here.
 CREATE OR REPLACE VIEW link_changes AS
-WITH pairs AS (
-    SELECT target, crawl_id, previous_crawl_id FROM crawls WHERE previous_crawl_id IS NOT NULL
-)
-SELECT
-    p.target,
-    p.crawl_id,
-    p.previous_crawl_id,
-    'new' AS change,
-    b.source_url,
-    b.target_url,
-    b.anchor_text
-FROM pairs AS p
-JOIN backlink AS b ON b.crawl_id = p.crawl_id AND b.target IS NOT DISTINCT FROM p.target
-WHERE NOT EXISTS (
-    SELECT 1 FROM backlink AS o
-    WHERE o.crawl_id = p.previous_crawl_id AND o.record_id = b.record_id AND o.target IS NOT DISTINCT FROM p.target
-)
+SELECT target, crawl_id, previous_crawl_id, change, source_url, target_url, anchor_text
+FROM link_change
+WHERE change IN ('new', 'lost', 'changed');
+
+-- Every observation of every link to a target: each crawl that saw it (`seen`), each recheck's
+-- status (live, changed, lost, new, unverified) and each confirmed loss between crawls (`lost`).
+CREATE OR REPLACE VIEW backlink_events AS
+SELECT target, source_url, target_url, crawled_at AS observed_at, crawl_id, 'seen' AS status, NULL AS reason
+FROM backlink
 UNION ALL
+SELECT target, source_url, target_url, crawled_at, crawl_id, status, reason
+FROM link_status
+UNION ALL
+SELECT target, source_url, target_url, crawled_at, crawl_id, 'lost', 'link removed'
+FROM link_change
+WHERE change = 'lost';
+
+-- One row per link (target, source page, target URL): when it was first and last seen, when it was
+-- last checked, and its status then ("when did we win this link, when did it go" is one query).
+CREATE OR REPLACE VIEW backlink_history AS
 SELECT
-    p.target,
-    p.crawl_id,
-    p.previous_crawl_id,
-    'lost' AS change,
-    o.source_url,
-    o.target_url,
-    o.anchor_text
-FROM pairs AS p
-JOIN backlink AS o ON o.crawl_id = p.previous_crawl_id AND o.target IS NOT DISTINCT FROM p.target
-WHERE NOT EXISTS (
-    SELECT 1 FROM backlink AS b
-    WHERE b.crawl_id = p.crawl_id AND b.record_id = o.record_id AND b.target IS NOT DISTINCT FROM p.target
-);
+    target,
+    source_url,
+    target_url,
+    min(observed_at) FILTER (WHERE status IN ('seen', 'live', 'changed', 'new')) AS first_seen,
+    max(observed_at) FILTER (WHERE status IN ('seen', 'live', 'changed', 'new')) AS last_seen,
+    max(observed_at) AS last_checked,
+    (array_agg(status ORDER BY observed_at DESC, status))[1] AS last_status,
+    count(*) AS observations
+FROM backlink_events
+GROUP BY target, source_url, target_url;

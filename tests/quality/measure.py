@@ -41,6 +41,10 @@ class Scores:
     position_errors: list[str] = field(default_factory=list)
     source_type_hits: int = 0
     source_type_errors: list[str] = field(default_factory=list)
+    # lead pages labelled `lead_authors` (who wrote the text naming the brand, one per lead)
+    lead_pages: int = 0
+    lead_author_hits: int = 0
+    lead_author_errors: list[str] = field(default_factory=list)
 
     @property
     def link_recall(self) -> float:
@@ -59,6 +63,10 @@ class Scores:
     def unlinked_recall(self) -> float:
         expected = self.unlinked_tp + self.unlinked_fn
         return self.unlinked_tp / expected if expected else 1.0
+
+    @property
+    def lead_author_accuracy(self) -> float:
+        return self.lead_author_hits / self.lead_pages if self.lead_pages else 1.0
 
     @property
     def share_unlinked_precision(self) -> float:
@@ -130,6 +138,17 @@ def measure() -> Scores:
                 f"{case['file']}: predicted {predicted}, labelled {truth} "
                 f"({[m.matched_text for m in found.mentions]})"
             )
+        if "lead_authors" in case:
+            # right when the page's leads are exactly the labelled people (None: nobody named)
+            scores.lead_pages += 1
+            got_authors = sorted(lead.author or "" for lead in found.leads)
+            if got_authors == sorted(a or "" for a in case["lead_authors"]):
+                scores.lead_author_hits += 1
+            else:
+                scores.lead_author_errors.append(
+                    f"{case['file']}: {[lead.author for lead in found.leads]} "
+                    f"(labelled {case['lead_authors']})"
+                )
         if found.source_type == case["source_type"]:
             scores.source_type_hits += 1
         else:
@@ -154,6 +173,7 @@ def report(scores: Scores) -> str:
         f"unlinked-mention pages with share widgets ({scores.share_pages}): precision "
         f"{scores.share_unlinked_precision:.3f}, recall {scores.share_unlinked_recall:.3f}",
         f"source_type accuracy: {scores.source_type_hits / scores.pages:.2f}",
+        f"lead author correct: {scores.lead_author_accuracy:.3f} of {scores.lead_pages} lead pages",
     ]
     for title, items in (
         ("missed backlinks", scores.missed),
@@ -161,6 +181,7 @@ def report(scores: Scores) -> str:
         ("unlinked-mention errors", scores.unlinked_errors),
         ("source_type errors", scores.source_type_errors),
         ("position errors", scores.position_errors),
+        ("lead author errors", scores.lead_author_errors),
     ):
         lines += [f"{title}:"] + [f"  {item}" for item in items]
     return "\n".join(lines)
