@@ -291,6 +291,26 @@ class CrawlArguments:
             max_pages=_count("max_pages", _str(kwargs.get("max_pages"))),
         )
 
+    def describe(self, sources: list[str] | None = None) -> dict:
+        """What the crawl was asked, for the summary record and the report (`sources`: the
+        discovery sources that ran)."""
+        kind = f"export:{self.export.vendor}" if self.export else ("urls" if self.seeds else None)
+        return {
+            "target": self.target.host,
+            "brand_terms": list(self.target.brand_terms),
+            "brand_case": "sensitive" if self.case_sensitive else "insensitive",
+            "exclude": list(self.exclude),
+            "context": list(self.context),
+            "seeds": len(self.seeds),
+            "seed_kind": kind,
+            "depth": self.depth,
+            "render": self.render,
+            "sources": sources or [],
+            "since": self.since.isoformat() if self.since else None,
+            "max_pages": self.max_pages,
+            "check_links": self.check_links,
+        }
+
     def matcher(self) -> BrandMatcher:
         return BrandMatcher(
             self.target.brand_terms,
@@ -369,6 +389,15 @@ class RecheckArguments:
         if not links:
             raise ArgumentError(f"-a known={known}: no backlinks of {target.host} in it")
         return cls(target=target, known=known, render=render, links=links)
+
+    def describe(self, sources: list[str] | None = None) -> dict:
+        """What the recheck was asked, for the summary record and the report."""
+        return {
+            "target": self.target.host,
+            "known": self.known,
+            "render": self.render,
+            "links": len(self.links),
+        }
 
     def matcher(self) -> BrandMatcher:
         return BrandMatcher(self.target.brand_terms, self.target.domain_terms)

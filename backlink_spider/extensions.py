@@ -43,6 +43,7 @@ SUMMARY_NUMBERS = (
     "pages",
     "rendered_pages",
     "errors",
+    "blocked_pages",
     "backlinks",
     "referring_domains",
     "followed_share",
@@ -83,6 +84,7 @@ class CrawlSummary:
         claims = {status: found[status] for status in CLAIM_STATUSES if found[status]}
         partial = partial_reasons(self.crawler.stats.get_stats(), reason, numbers)
         runner = getattr(spider, "discovery", None)
+        arguments = config.describe(list(runner.sources) if runner is not None else None)
         discovery = runner.summary() if runner is not None and runner.sources else None
         report_path = None
         try:  # backlinks, broken links, leads by site, leads: CSVs for a spreadsheet or a CRM
@@ -92,7 +94,7 @@ class CrawlSummary:
             exports = []
         if self.report_enabled and (records["page"] or records["link_status"]):
             try:
-                report_path = write_report(local, crawl_id, records, discovery, partial)
+                report_path = write_report(local, crawl_id, records, discovery, partial, arguments)
             except Exception:  # a report problem must never fail the crawl or lose its records
                 logger.exception("Could not write the HTML report of crawl %s", crawl_id)
         summary = Summary(
@@ -109,6 +111,7 @@ class CrawlSummary:
             report=self._where(report_path),
             discovery=discovery,
             claims=dict(claims) or None,
+            arguments=arguments,
             **{name: numbers[name] for name in SUMMARY_NUMBERS},
         )
         date = datetime.now(UTC).strftime("%Y-%m-%d")
@@ -119,7 +122,12 @@ class CrawlSummary:
             if path is not None:
                 self.location.publish(path)
         await self.location.flush()
+        refused = all_refused(records["page"])
+        if refused:  # nothing was crawled, and the reason is in every page record: say it last
+            logger.error("Every page was refused: %s", refused)
         text = format_summary(summary, self.location, exports)
+        if refused:
+            text += f"\n  every page was refused: {refused}"
         logger.info("Crawl summary:\n%s", text)
         print(text, file=sys.stdout, flush=True)
         self.location.cleanup()
@@ -147,6 +155,15 @@ class CrawlSummary:
         return self.location.uri_of(path) if self.location.remote else str(Path(path).resolve())
 
 
+def all_refused(pages: list[dict]) -> str | None:
+    """The most common reason when every page of a crawl was refused (the address guard, the host
+    scope, robots.txt), else None."""
+    errors = [str(p.get("error") or "") for p in pages]
+    if not errors or not all(e.startswith("refused") or "robots.txt" in e for e in errors):
+        return None
+    return Counter(errors).most_common(1)[0][0]
+
+
 def partial_reasons(stats: dict, finish_reason: str, numbers: dict) -> list[str]:
     """Why a crawl did not look at everything it was asked to (empty: complete). A partial crawl's
     comparisons lose nothing it did not look at, and the report and the warehouse say so."""
@@ -169,7 +186,9 @@ def format_summary(summary: Summary, location: OutputLocation, exports: list[Pat
         f"Crawl {summary.crawl_id} of {summary.target} ({summary.spider}, {summary.finish_reason}"
         + (f"; partial: {'; '.join(summary.partial_reasons)}" if summary.partial else "")
         + "):",
-        f"  pages: {summary.pages} ({summary.rendered_pages} rendered, {summary.errors} with errors)",
+        f"  pages: {summary.pages} ({summary.rendered_pages} rendered, {summary.errors} with errors"
+        + (f", {summary.blocked_pages} behind a bot challenge or wall" if summary.blocked_pages else "")
+        + ")",
     ]
     if summary.link_status:
         lines.append(

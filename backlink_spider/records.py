@@ -179,6 +179,12 @@ class Backlink(Record):
     to update it."""
     discovered_by: str | None = None
     """As on the page record: how the crawl came to the linking page."""
+    title: str | None = None
+    """The linking page's title (as on its page record: a warehouse user need not join for it)."""
+    indexable: bool = True
+    """The linking page may be indexed by search engines (no `noindex`), as on its page record."""
+    source_type: str = "other"
+    """The linking page's type (`forum_thread`, `blog_post`, ...), as on its page record."""
 
     def identity(self) -> tuple[object, ...]:
         return (url_key(self.source_url), url_key(self.target_url), self.anchor_text, self.position)
@@ -337,6 +343,8 @@ class Summary(Record):
     """Pages whose content came from Chromium."""
     errors: int = 0
     """Pages with an `error` (no content)."""
+    blocked_pages: int = 0
+    """Pages served as a bot challenge, login wall or consent wall (`blocked` on their page record)."""
     backlinks: int = 0
     """Backlinks found."""
     referring_domains: int = 0
@@ -362,6 +370,9 @@ class Summary(Record):
     `pages_with_mentions`, `failures` (the report's "Where we looked")."""
     claims: dict | None = None
     """Crawls of a vendor export: its claimed links per status (`{"verified": n, "changed": n, ...}`)."""
+    arguments: dict | None = None
+    """What the crawl was asked: target, brand terms, brand case, exclusions, context words, how many
+    seeds and of what kind, depth, render mode, the discovery sources that ran, since, max pages."""
 
     def identity(self) -> tuple[object, ...]:
         return (self.crawl_id, self.worker)

@@ -140,6 +140,18 @@ MOJEEK_MIN_INTERVAL = 1.0
 # Outbound links of crawled pages are checked once per crawl (HEAD, then GET if HEAD is refused).
 LINK_CHECK_MAX = 5_000
 LINK_CHECK_MAX_PER_HOST = 200
+# Links within a crawled page's own site (not the target's) are checked too; off: a third party's
+# dead internal link is no broken-link-building opportunity (pages the crawl fetches are checked by that).
+LINK_CHECK_INTERNAL = False
+# Link checks have their own download slot per host (check:<host>), exempt from AutoThrottle:
+# this many seconds between checks to one host, and this many at once per host...
+LINK_CHECK_DELAY = 0.25
+LINK_CHECK_CONCURRENCY_PER_HOST = 2
+# ...and at most this many check requests out at once in the whole crawl, so page fetches keep the
+# rest of CONCURRENT_REQUESTS; 0 = no cap.
+LINK_CHECK_CONCURRENCY = 4
+# Timeout of one check (seconds); 0 = DOWNLOAD_TIMEOUT.
+LINK_CHECK_TIMEOUT = 10
 # Target pages (from the target's sitemap) indexed to suggest replacements for dead links.
 TARGET_PAGES_MAX = 200
 # How long the crawl waits for the target's pages before it starts on the seeds (seconds).

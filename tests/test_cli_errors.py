@@ -124,3 +124,21 @@ def test_bad_settings_stop_before_any_work(tmp_path, settings, message):
     assert result.returncode == 2
     assert result.stderr == f"scrapy crawl mentions: error: {message}\n"
     assert not (tmp_path / "out").exists()
+
+
+def test_a_crawl_whose_every_page_is_refused_says_why_last(tmp_path):
+    # loopback is not opened (the demo README's first command once forgot it): every seed refused
+    result = run_crawl(
+        {
+            "target": "brewbird.io",
+            "seeds": "http://127.0.10.1:9/,http://127.0.10.2:9/",
+            "check_links": "false",
+        },
+        tmp_path / "out",
+        {"ALLOWED_PRIVATE_NETWORKS": ""},
+    )
+    assert result.returncode == 0
+    assert result.stdout.rstrip().splitlines()[-1] == (
+        "  every page was refused: refused: loopback address 127.0.10.1 "
+        "(open it with ALLOWED_PRIVATE_NETWORKS)"
+    )

@@ -327,6 +327,7 @@ def test_build_summary(output_dir: Path) -> None:
         "pages": 8,
         "rendered_pages": 1,
         "errors": 1,
+        "blocked_pages": 0,
         "backlinks": 5,
         "referring_domains": 3,
         "followed_share": 0.4,

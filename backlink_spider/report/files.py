@@ -83,6 +83,7 @@ def write_report(
     records: dict[str, list[dict]] | None = None,
     discovery: dict | None = None,
     partial: list[str] | None = None,
+    arguments: dict | None = None,
 ) -> Path:
     """Write OUTPUT_DIR/reports/<crawl_id>.html (atomically) and return its path. `records`: the
     crawl's records when the caller has read them already (read_crawl); `discovery`: what each
@@ -100,7 +101,8 @@ def write_report(
     for record in records.get("summary") or ():  # a report made again later: the summary kept these
         discovery = discovery if discovery is not None else record.get("discovery")
         partial = partial if partial is not None else record.get("partial_reasons")
-    html = render_report(summary, records, previous, discovery, partial or [])
+        arguments = arguments if arguments is not None else record.get("arguments")
+    html = render_report(summary, records, previous, discovery, partial or [], arguments)
 
     return write_atomically(output_dir / "reports" / f"{crawl_id}.html", html)
 

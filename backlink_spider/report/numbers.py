@@ -54,6 +54,7 @@ def build_summary(records: dict[str, list[dict]]) -> dict:
         "pages": len(pages),
         "rendered_pages": sum(1 for p in pages if p.get("rendered")),
         "errors": sum(1 for p in pages if p.get("error")),
+        "blocked_pages": sum(1 for p in pages if p.get("blocked")),
         "backlinks": len(backlinks),
         "referring_domains": len({b.get("source_domain") for b in backlinks}),
         "followed_share": round(len(followed) / len(backlinks), 3) if backlinks else 0.0,

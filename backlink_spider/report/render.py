@@ -273,6 +273,8 @@ def kpis(summary: dict, before: dict | None) -> list[dict]:
     share = summary.get("followed_share") or 0.0
     followed = _num(summary["rel"].get("followed", 0))
     crawled = f"{_num(summary['rendered_pages'])} rendered · {_plural(summary['errors'], 'error')}"
+    if summary.get("blocked_pages"):
+        crawled += f" · {_num(summary['blocked_pages'])} behind a bot challenge or wall"
     return [
         tile("Backlinks", "backlinks", _num(summary["backlinks"]), "links to the site found"),
         tile("Referring domains", "referring_domains", _num(summary["referring_domains"]), "sites linking"),
@@ -453,6 +455,35 @@ def reclaims(records: dict[str, list[dict]]) -> list[dict]:
 RECHECK_ORDER = ("lost", "changed", "unverified", "new", "live")
 
 
+def asked(arguments: dict | None) -> list[str]:
+    """What the crawl was asked, as short phrases for the report's header."""
+    if not arguments:
+        return []
+    out = []
+    if arguments.get("brand_terms"):
+        case = " (case-sensitive)" if arguments.get("brand_case") == "sensitive" else ""
+        out.append("brand " + ", ".join(f"“{t}”" for t in arguments["brand_terms"]) + case)
+    if arguments.get("exclude"):
+        out.append("excluding " + ", ".join(f"“{t}”" for t in arguments["exclude"]))
+    if arguments.get("context"):
+        out.append("only with " + ", ".join(f"“{t}”" for t in arguments["context"]))
+    if "seeds" in arguments:
+        kind = arguments.get("seed_kind")
+        out.append(f"{arguments['seeds']} seeds" + (f" ({kind})" if kind and kind != "urls" else ""))
+    if arguments.get("sources"):
+        out.append("sources " + ", ".join(arguments["sources"]))
+    if arguments.get("known"):
+        out.append(f"{arguments.get('links', 0)} known links from {arguments['known']}")
+    if "depth" in arguments:
+        out.append(f"depth {arguments['depth']}")
+    out.append(f"render {arguments.get('render')}")
+    if arguments.get("since"):
+        out.append(f"since {arguments['since']}")
+    if arguments.get("max_pages"):
+        out.append(f"at most {arguments['max_pages']} pages")
+    return out
+
+
 def recheck(records: dict[str, list[dict]]) -> dict | None:
     """A `recheck` run's results (it writes link_status records and no pages), or None for a crawl:
     counts per status and the rows, lost first."""
@@ -482,6 +513,7 @@ def render_report(
     previous: dict | None = None,
     discovery: dict | None = None,
     partial: list[str] | None = None,
+    arguments: dict | None = None,
 ) -> str:
     """The report as one self-contained HTML document.
 
@@ -500,6 +532,7 @@ def render_report(
             crawl_id=summary.get("crawl_id") or "?",
             started_at=summary.get("started_at"),
             partial=partial or [],
+            asked=asked(arguments),
             recheck=recheck(records),
             kpis=kpis(summary, before),
             charts=charts(summary, records.get("backlink") or []),

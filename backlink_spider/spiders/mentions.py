@@ -16,7 +16,7 @@ from typing import Any
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -34,7 +34,7 @@ from backlink_spider.discovery import (
 )
 from backlink_spider.extract.blocked import Block, detect_block
 from backlink_spider.extract.dom import parse_html
-from backlink_spider.extract.page import OutLink, PageExtraction, PageSnapshot, best_snippet, extract_page
+from backlink_spider.extract.page import OutLink, PageExtraction, PageSnapshot, extract_page
 from backlink_spider.linkcheck import HEAD_REFUSED, CheckResult, LinkCheckBook, TargetIndex, describe_failure
 from backlink_spider.records import Backlink, BrokenLink, Lead, LinkClaim, Mention, utc_now
 from backlink_spider.scope import FollowedUrls
@@ -84,8 +84,21 @@ class MentionsSpider(PageSpider):
             settings.set("MAX_PAGES", spider.config.max_pages, priority="spider")
         spider.seed_sites = {registered_domain(host_of(url)) for url in spider.config.seeds}
         spider.checks = LinkCheckBook(
-            settings.getint("LINK_CHECK_MAX"), settings.getint("LINK_CHECK_MAX_PER_HOST")
+            settings.getint("LINK_CHECK_MAX"),
+            settings.getint("LINK_CHECK_MAX_PER_HOST"),
+            settings.getint("LINK_CHECK_CONCURRENCY"),
+            settings.getint("LINK_CHECK_CONCURRENCY_PER_HOST"),
         )
+        spider.check_internal = settings.getbool("LINK_CHECK_INTERNAL")
+        spider.check_timeout = settings.getfloat("LINK_CHECK_TIMEOUT")
+        # The DOWNLOAD_SLOTS entry of every check:<host> slot (see _check_slot).
+        per_host = settings.getint("LINK_CHECK_CONCURRENCY_PER_HOST")
+        spider.check_slot = {
+            "delay": settings.getfloat("LINK_CHECK_DELAY"),
+            "jitter": 0.0,
+            **({"concurrency": per_host} if per_host else {}),
+        }
+        crawler.signals.connect(spider._link_checks_idle, signal=signals.spider_idle)
         spider.target_index = TargetIndex()
         spider.target_pages_max = settings.getint("TARGET_PAGES_MAX")
         spider.target_pages_wait = settings.getfloat("TARGET_PAGES_WAIT")
@@ -383,6 +396,9 @@ class MentionsSpider(PageSpider):
                     context=link.context,
                     rendered=rendered,
                     discovered_by=discovered_by,
+                    title=found.title,
+                    indexable=found.indexable,
+                    source_type=found.source_type,
                 )
             )
         for mention in found.mentions:
@@ -402,25 +418,44 @@ class MentionsSpider(PageSpider):
                 discovered_by=discovered_by,
             )
         if found.unlinked and found.contacts is not None:
-            yield Lead(
-                crawl_id=self.crawl_id,
-                target=self.config.target.host,
-                crawled_at=now,
-                source_url=url,
-                source_domain=source_domain,
-                title=found.title,
-                author=found.contacts.author,
-                emails=found.contacts.emails,
-                contact_url=found.contacts.contact_url,
-                social_profiles=found.contacts.social_profiles,
-                snippet=best_snippet(found),
-                mentions=len(found.mentions),
-                source_type=found.source_type,
-            )
+            for person in found.leads:  # one lead per person who named the brand on the page
+                yield Lead(
+                    crawl_id=self.crawl_id,
+                    target=self.config.target.host,
+                    crawled_at=now,
+                    source_url=url,
+                    source_domain=source_domain,
+                    title=found.title,
+                    author=person.author,
+                    author_url=person.author_url,
+                    author_website=person.author_website,
+                    mention_date=person.mention_date,
+                    emails=found.contacts.emails,
+                    contact_url=found.contacts.contact_url,
+                    social_profiles=found.contacts.social_profiles,
+                    snippet=person.snippet,
+                    mentions=person.mentions,
+                    source_type=found.source_type,
+                )
 
     # --- link checking -----------------------------------------------------------------------
 
     def _check_request(self, key: str, method: str = "HEAD") -> scrapy.Request:
+        """The check of one URL (HEAD; GET when HEAD is refused): in its host's own check slot,
+        below every page in priority, never retried, with LINK_CHECK_TIMEOUT."""
+        self.crawler.stats.inc_value("link_check/requests")
+        meta = {
+            "link_check": key,
+            "source_url": key,
+            "handle_httpstatus_list": list(range(400, 600)),
+            "dont_retry": True,  # a dead link is checked again by the next crawl
+            "download_slot": self._check_slot(host_of(key)),
+            # AutoThrottle never lowers a delay on a non-200 answer, and most checks of dead
+            # links are 404s: it would only ever slow the slot down. LINK_CHECK_DELAY holds instead.
+            "autothrottle_dont_adjust_delay": True,
+        }
+        if self.check_timeout:
+            meta["download_timeout"] = self.check_timeout
         return scrapy.Request(
             key,
             method=method,
@@ -428,14 +463,45 @@ class MentionsSpider(PageSpider):
             errback=self.link_check_failed,
             priority=-10,
             dont_filter=True,  # one check per URL is LinkCheckBook's job; a page GET must not hide it
-            meta={
-                "link_check": key,
-                "source_url": key,
-                "handle_httpstatus_list": list(range(400, 600)),
-                "dont_retry": True,  # a dead link is checked again by the next crawl
-                "download_timeout": 20,
-            },
+            meta=meta,
         )
+
+    def _check_slot(self, host: str) -> str:
+        """The download slot of link checks to `host`: `check:<host>`, apart from the host's page
+        slot, so checks never queue in front of pages (nor take their CONCURRENT_REQUESTS_PER_DOMAIN)
+        and AutoThrottle's delay for the pages does not apply to them.
+
+        Scrapy (2.19) gives a new slot the delay and concurrency of its DOWNLOAD_SLOTS entry, read
+        from the downloader's copy of that setting (`Downloader.per_slot_settings`) when the slot is
+        created, and again when an idle slot was garbage-collected and comes back. Slot names known
+        only during the crawl get their entry there before their first request (LINK_CHECK_DELAY,
+        LINK_CHECK_CONCURRENCY_PER_HOST): the same mechanism as a DOWNLOAD_SLOTS entry, with no
+        slot object touched and nothing for AutoThrottle or the slot GC to undo."""
+        name = f"check:{host}"
+        engine = self.crawler.engine
+        if engine is not None:
+            engine.downloader.per_slot_settings.setdefault(name, self.check_slot)
+        return name
+
+    def _send_check(self, key: str) -> Iterator[scrapy.Request]:
+        """A URL accepted for checking: its request now, or later when a check place is free
+        (LINK_CHECK_CONCURRENCY, LINK_CHECK_CONCURRENCY_PER_HOST; see LinkCheckBook)."""
+        if self.checks.start(key, host_of(key)):
+            yield self._check_request(key)
+
+    def _next_checks(self, key: str) -> Iterator[scrapy.Request]:
+        """The check of `key` is over: the checks waiting for its place go out."""
+        for waiting in self.checks.release(host_of(key)):
+            yield self._check_request(waiting)
+
+    def _link_checks_idle(self) -> None:
+        """spider_idle: checks still wait although none is out (a check request was dropped
+        without a callback, e.g. by UrlLengthMiddleware): send them rather than end without them."""
+        if not self.config.check_links or not self.checks.queued:
+            return
+        for key in self.checks.reset():
+            self.crawler.engine.crawl(self._check_request(key))
+        raise DontCloseSpider
 
     def _backlink_ready(self, backlink: Backlink) -> Iterator[Any]:
         """A backlink is written once its target URL's status is known (reclaim: a dead target)."""
@@ -448,7 +514,7 @@ class MentionsSpider(PageSpider):
             return
         self.checks.waiting_backlinks.setdefault(key, []).append(backlink)
         if self.checks.should_schedule(key, host_of(key)):
-            yield self._check_request(key)
+            yield from self._send_check(key)
         elif not self.checks.pending(key):  # over the caps: written without a status
             self.checks.waiting_backlinks.pop(key, None)
             yield backlink
@@ -477,11 +543,15 @@ class MentionsSpider(PageSpider):
         key = canonical_url(request.meta.get("source_url", request.url))
         self.followed.forget(key)
         if self.config.check_links and key in self.checks.waiting_sources:
-            if self.checks.should_schedule(key, host_of(key)):
-                return self._check_request(key)
+            if self.checks.should_schedule(key, host_of(key)) and self.checks.start(key, host_of(key)):
+                return self._check_request(key)  # (else it goes out when a check place is free)
         return None
 
     def _check_links(self, url: str, found: PageExtraction, hop: int) -> Iterator[Any]:
+        """Broken links of a crawled page: links to other sites and to the target are checked;
+        links within the page's own site only with LINK_CHECK_INTERNAL (a third party's dead
+        internal link is no broken-link-building opportunity), unless the crawl fetches their
+        page anyway: that fetch is their check, as is any result already known."""
         seen: set[str] = set()
         for link in found.links:
             key = canonical_url(link.url)
@@ -493,11 +563,20 @@ class MentionsSpider(PageSpider):
                 if result.dead:
                     yield self._broken_link(url, key, link.anchor_text, result)
                 continue
+            will_crawl = self._will_crawl(link, hop)
+            if (
+                not will_crawl
+                and link.internal
+                and not self.check_internal
+                and not self.config.target.owns(key)
+            ):
+                self.crawler.stats.inc_value("link_check/skipped_internal")
+                continue
             self.checks.waiting_sources.setdefault(key, []).append((url, link.anchor_text))
-            if self._will_crawl(link, hop):
+            if will_crawl:
                 continue  # its page record will say
             if self.checks.should_schedule(key, host_of(key)):
-                yield self._check_request(key)
+                yield from self._send_check(key)
             elif not self.checks.pending(key):
                 self.checks.waiting_sources.pop(key, None)
                 self.crawler.stats.inc_value("link_check/skipped_cap")
@@ -522,10 +601,11 @@ class MentionsSpider(PageSpider):
     def link_checked(self, response: Response) -> Iterator[Any]:
         key = response.meta["link_check"]
         if response.request.method == "HEAD" and response.status in HEAD_REFUSED:
-            yield self._check_request(key, method="GET")
+            yield self._check_request(key, method="GET")  # (keeps the check's place)
             return
         self.crawler.stats.inc_value(f"link_check/status/{response.status}")
         yield from self._finish_check(key, CheckResult(response.status, None, utc_now()))
+        yield from self._next_checks(key)
 
     def link_check_failed(self, failure: Failure) -> Iterator[Any]:
         key = failure.request.meta["link_check"]
@@ -535,6 +615,7 @@ class MentionsSpider(PageSpider):
             result = CheckResult(None, describe_failure(failure), utc_now())
         self.crawler.stats.inc_value(f"link_check/error/{result.error or result.status}")
         yield from self._finish_check(key, result)
+        yield from self._next_checks(key)
 
     def _finish_check(self, key: str, result: CheckResult) -> Iterator[Any]:
         sources, backlinks = self.checks.finish(key, result)
