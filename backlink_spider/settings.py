@@ -135,6 +135,19 @@ MARGINALIA_MIN_INTERVAL = 1.0
 MOJEEK_API_URL = "https://api.mojeek.com/search"
 MOJEEK_API_KEY = ""
 MOJEEK_MIN_INTERVAL = 1.0
+# Bluesky post search (an account is needed since 2025): an app password, never the account's own.
+BLUESKY_API_URL = "https://bsky.social"
+BLUESKY_HANDLE = ""
+BLUESKY_APP_PASSWORD = ""
+BLUESKY_MIN_INTERVAL = 1.0
+# Reddit app-only OAuth (client credentials). The User-Agent must be unique and descriptive:
+# "<platform>:<app id>:<version> (by /u/<username>)". 100 queries a minute per client.
+REDDIT_AUTH_URL = "https://www.reddit.com/api/v1/access_token"
+REDDIT_API_URL = "https://oauth.reddit.com"
+REDDIT_CLIENT_ID = ""
+REDDIT_CLIENT_SECRET = ""
+REDDIT_USER_AGENT = ""
+REDDIT_MIN_INTERVAL = 1.0
 
 # --- link checking (-a check_links=false turns it off) -------------------------------------------
 # Outbound links of crawled pages are checked once per crawl (HEAD, then GET if HEAD is refused).

@@ -27,7 +27,7 @@ from tests.conftest import run_crawl
         (
             {"target": "brewbird.io", "sources": "wikipedia,altavista"},
             "-a sources: unknown discovery source 'altavista' (known: wikipedia, hackernews, "
-            "stackexchange, gdelt, lemmy, searxng, brave, marginalia, mojeek, or none)",
+            "stackexchange, gdelt, lemmy, searxng, brave, marginalia, mojeek, bluesky, reddit, or none)",
         ),
         (
             {"target": "brewbird.io", "sources": "brave"},

@@ -40,7 +40,11 @@ SOURCES = {
     "brave": "backlink_spider.sources.keyed.BraveSource",
     "marginalia": "backlink_spider.sources.keyed.MarginaliaSource",
     "mojeek": "backlink_spider.sources.keyed.MojeekSource",
+    "bluesky": "backlink_spider.sources.social.BlueskySource",
+    "reddit": "backlink_spider.sources.social.RedditSource",
 }
+# Sources that need a setting (an instance URL, a key, an account): in the default list when set.
+CONFIGURED_SOURCES = ("searxng", "brave", "marginalia", "mojeek", "bluesky", "reddit")
 
 
 class SourceChoiceError(ValueError):
@@ -56,7 +60,7 @@ def build_sources(chosen: list[str] | None, settings: Any) -> tuple[list[Source]
     explicit = chosen is not None
     names = list(chosen) if explicit else list(settings.getlist("DISCOVERY_SOURCES"))
     if not explicit:
-        names += [n for n in ("searxng", "brave", "marginalia", "mojeek") if n not in names]
+        names += [n for n in CONFIGURED_SOURCES if n not in names]
     sources: list[Source] = []
     skipped: dict[str, str] = {}
     for name in dict.fromkeys(names):
