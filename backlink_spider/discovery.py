@@ -49,7 +49,7 @@ import orjson
 from lxml import etree
 
 from backlink_spider.target import Target
-from backlink_spider.urls import absolute_url, canonical_url
+from backlink_spider.urls import absolute_url, canonical_url, http_url
 
 # The sitemap protocol's own limit on an uncompressed sitemap; more than this from a small
 # `.xml.gz` is a gzip bomb.
@@ -164,23 +164,6 @@ def _local(tag: Any) -> str:
     return tag.rpartition("}")[2]
 
 
-def _http_url(value: str | None) -> str | None:
-    """`value` stripped when it is an absolute http(s) URL with a host, else None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018  (raises on a bad port)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    if any(c.isspace() for c in parts.netloc):
-        return None
-    return value
-
-
 class _Unique:
     """An ordered list of URLs without two of the same canonical form."""
 
@@ -220,11 +203,11 @@ def parse_sitemap(
         for child in elem:
             child_name = _local(child.tag)
             if child_name == "loc":
-                loc = _http_url(child.text)
+                loc = http_url(child.text)
                 if loc:
                     into.add(loc)
             elif alternates and name == "url" and child_name == "link":
-                href = _http_url(child.get("href"))
+                href = http_url(child.get("href"))
                 if href and child.get("rel", "alternate") == "alternate":
                     into.add(href)
     return pages.urls, sitemaps.urls
@@ -257,12 +240,12 @@ def _item_link(item: etree._Element, url: str) -> str | None:
             if permalink == "true":
                 link = absolute_url(child.text or "", base)
             elif permalink == "":
-                link = _http_url(child.text)
+                link = http_url(child.text)
             else:
                 link = None
             if link:
                 return link
-    return _http_url(item.get(f"{{{_RDF_NS}}}about"))  # RSS 1.0
+    return http_url(item.get(f"{{{_RDF_NS}}}about"))  # RSS 1.0
 
 
 def parse_feed(body: bytes, url: str, *, max_bytes: int = MAX_SITEMAP_BYTES) -> list[str]:
@@ -445,7 +428,7 @@ class SearchProvider(ABC):
         for raw in urls:
             if len(seen) >= self.max_results:
                 break
-            url = _http_url(raw) if isinstance(raw, str) else None
+            url = http_url(raw) if isinstance(raw, str) else None
             if url is None or target.owns(url):
                 continue
             key = canonical_url(url)
@@ -530,7 +513,7 @@ def provider_from_settings(settings: Mapping[str, Any] | Any) -> SearchProvider 
     base = str(settings.get("SEARCH_URL") or "").strip()
     if not base:
         return None
-    if _http_url(base) is None:
+    if http_url(base) is None:
         raise DiscoveryError(f"SEARCH_URL={base!r}: expected the http(s) URL of the search service")
     name = str(settings.get("SEARCH_PROVIDER") or DEFAULT_SEARCH_PROVIDER).strip()
     cls = _provider_class(name)

@@ -209,3 +209,21 @@ def absolute_url(href: str, base: str) -> str | None:
     if not url.lower().startswith(("http://", "https://")):
         return None
     return url
+
+
+def http_url(value: object) -> str | None:
+    """`value` stripped when it is an absolute http(s) URL with a host (and a valid port, no space
+    in the host part), else None: the one test of "is this a URL the crawler could fetch"."""
+    if not isinstance(value, str) or not value:
+        return None
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if any(c.isspace() for c in parts.netloc):
+        return None
+    return value

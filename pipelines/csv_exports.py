@@ -32,8 +32,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-import orjson
-
+from backlink_spider.output import read_records
 from backlink_spider.urls import url_key
 
 # Lists of URLs in one cell stop after this many (a dead URL linked from 5,000 pages must not make a
@@ -292,17 +291,10 @@ def split_emails(emails: Iterable[str], author: str | None = None) -> tuple[list
 def first_seen_by_record(output_dir: Path) -> dict[str, str]:
     """record_id -> earliest crawled_at over every backlink record in OUTPUT_DIR (every crawl)."""
     earliest: dict[str, str] = {}
-    for path in sorted(Path(output_dir, "backlink").glob("dt=*/*.jsonl")):
-        if path.name.startswith("."):
-            continue
-        with open(path, "rb") as handle:
-            for line in handle:
-                if not line.strip():
-                    continue
-                record = orjson.loads(line)
-                rid, at = record.get("record_id"), record.get("crawled_at")
-                if rid and at and (rid not in earliest or at < earliest[rid]):
-                    earliest[rid] = at
+    for record in read_records(output_dir, "backlink"):
+        rid, at = record.get("record_id"), record.get("crawled_at")
+        if rid and at and (rid not in earliest or at < earliest[rid]):
+            earliest[rid] = at
     return earliest
 
 

@@ -8,8 +8,6 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-import orjson
-
 from backlink_spider.output import read_records
 from backlink_spider.report.numbers import REPORTED_TYPES, build_summary
 from backlink_spider.report.render import render_report
@@ -25,20 +23,10 @@ def read_crawl(output_dir: str | Path, crawl_id: str) -> dict[str, list[dict]]:
 def _crawl_starts(output_dir: Path) -> dict[str, tuple[str | None, str]]:
     """crawl_id -> (target, earliest crawled_at) over the backlink files of OUTPUT_DIR."""
     starts: dict[str, tuple[str | None, str]] = {}
-    for path in sorted(Path(output_dir, "backlink").glob("dt=*/*.jsonl")):
-        if path.name.startswith("."):
-            continue
-        with open(path, "rb") as handle:
-            for line in handle:
-                if not line.strip():
-                    continue
-                record = orjson.loads(line)
-                crawl_id, at = record.get("crawl_id"), record.get("crawled_at")
-                if not crawl_id or not at:
-                    continue
-                known = starts.get(crawl_id)
-                if known is None or at < known[1]:
-                    starts[crawl_id] = (record.get("target"), at)
+    for record in read_records(output_dir, "backlink"):
+        crawl_id, at = record.get("crawl_id"), record.get("crawled_at")
+        if crawl_id and at and (crawl_id not in starts or at < starts[crawl_id][1]):
+            starts[crawl_id] = (record.get("target"), at)
     return starts
 
 

@@ -54,7 +54,7 @@ from collections.abc import Mapping
 from datetime import date
 from types import SimpleNamespace
 from typing import Any, ClassVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from backlink_spider.discovery import SearchProvider
 from backlink_spider.sources.base import (
@@ -66,6 +66,7 @@ from backlink_spider.sources.base import (
     SourceResult,
 )
 from backlink_spider.target import Target
+from backlink_spider.urls import http_url
 
 # Brave: `count` is at most 20 and `offset` (a page number, 0-based) at most 9.
 BRAVE_COUNT = 20
@@ -82,23 +83,6 @@ def search_queries(target: Target) -> list[str]:
     provider's own queries (`SearchProvider.queries`), without its "forum"/"review" variants."""
     shape = SimpleNamespace(QUERY_VARIANTS=(), max_queries=len(target.brand_terms) + 1)
     return SearchProvider.queries(shape, target)  # type: ignore[arg-type]
-
-
-def http_url(value: Any) -> str | None:
-    """`value` stripped when it is an absolute http(s) URL with a host, else None."""
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018  (raises on a bad port)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    if any(c.isspace() for c in value):
-        return None
-    return value
 
 
 def _ints(header: str) -> list[int]:
