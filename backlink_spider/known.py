@@ -115,3 +115,56 @@ def load_known_backlinks(known: str, target: Target) -> dict[str, list[dict]]:
         row["rel"] = list(row.get("rel") or [])
         row["crawled_at"] = str(row.get("crawled_at") or "")
     return _latest_per_page(rows, target)
+
+
+def unverified_streaks(known: str, target: Target) -> dict[tuple[str, str], int]:
+    """(url_key of the page, canonical target URL) -> how many of the latest rechecks in a row left
+    the link `unverified`, from the `link_status` records in `known` (an output directory or a
+    warehouse); {} when there are none (a vendor export, a first recheck)."""
+    from backlink_spider.urls import canonical_url, url_key
+
+    fields = ("source_url", "target_url", "status", "crawled_at", "target")
+    rows: list[dict] = []
+    try:
+        if known.startswith(("postgresql://", "postgres://")):
+            import psycopg
+
+            with psycopg.connect(known) as connection:
+                rows = _status_rows(connection, "%s", target, fields)
+        elif known.endswith(".duckdb"):
+            import duckdb
+
+            connection = duckdb.connect(known, read_only=True)
+            try:
+                rows = _status_rows(connection, "?", target, fields)
+            finally:
+                connection.close()
+        elif Path(known, "link_status").is_dir():
+            rows = list(read_records(known, "link_status"))
+    except Exception:  # noqa: BLE001 - history is a bonus: a warehouse without it still rechecks
+        return {}
+    history: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for row in rows:
+        if row.get("target") not in (None, target.host) or not row.get("target_url"):
+            continue
+        key = (url_key(row["source_url"]), canonical_url(row["target_url"]))
+        history.setdefault(key, []).append((str(row.get("crawled_at") or ""), row.get("status") or ""))
+    streaks = {}
+    for key, runs in history.items():
+        count = 0
+        for _, status in sorted(runs, reverse=True):
+            if status != "unverified":
+                break
+            count += 1
+        if count:
+            streaks[key] = count
+    return streaks
+
+
+def _status_rows(connection, placeholder: str, target: Target, fields: tuple[str, ...]) -> list[dict]:  # noqa: ANN001
+    cursor = connection.cursor()
+    cursor.execute(
+        f"SELECT {', '.join(fields)} FROM link_status WHERE target = {placeholder} OR target IS NULL",
+        (target.host,),
+    )
+    return [dict(zip(fields, row, strict=True)) for row in cursor.fetchall()]

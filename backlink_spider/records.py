@@ -312,6 +312,9 @@ class LinkStatus(Record):
     """`{"anchor_text", "rel", "target_url"}` as seen now."""
     previous_crawl_id: str | None = None
     """The crawl the link was last seen in."""
+    unverified_runs: int = 0
+    """For an `unverified` link: how many rechecks in a row (this one included) could not judge it;
+    from RECHECK_UNVERIFIED_WARN on, the crawl warns: look at the page by hand."""
 
     def identity(self) -> tuple[object, ...]:
         anchor = (self.before or self.after or {}).get("anchor_text")

@@ -149,6 +149,11 @@ REDDIT_CLIENT_SECRET = ""
 REDDIT_USER_AGENT = ""
 REDDIT_MIN_INTERVAL = 1.0
 
+# --- recheck (link monitoring) ---
+# A link the recheck could not judge this many runs in a row (timeouts, 503s, a bot challenge) is
+# reported with a warning and `unverified_runs` on its link_status: it is never turned into lost.
+RECHECK_UNVERIFIED_WARN = 3
+
 # --- link checking (-a check_links=false turns it off) -------------------------------------------
 # Outbound links of crawled pages are checked once per crawl (HEAD, then GET if HEAD is refused).
 LINK_CHECK_MAX = 5_000

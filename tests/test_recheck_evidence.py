@@ -124,3 +124,38 @@ def test_the_recheck_report_shows_its_own_results(rechecked):
     }
     assert numbers == {"Lost": "2", "Changed": "1", "Unverified": "4", "New": "0", "Live": "1"}
     assert "8</strong> pages re-fetched for <strong>8</strong> known links" in report
+
+
+def test_a_link_unverified_run_after_run_is_reported_as_such_never_lost(tmp_path):
+    Site.after = False
+    with serving(Site, "127.0.0.3") as base:
+        first = run_crawl(
+            {
+                "target": "brewbird.io",
+                "seeds": base + "/",
+                "depth": "1",
+                "render": "never",
+                "check_links": "false",
+            },
+            tmp_path,
+        )
+        assert first.returncode == 0, first.stderr[-2000:]
+        Site.after = True
+        runs = []
+        for n in range(1, 4):  # rechecks written into the crawl's own folder, as the README suggests
+            result = run_crawl(
+                {"target": "brewbird.io", "known": str(tmp_path), "render": "never"},
+                tmp_path,
+                {"CRAWL_ID": f"recheck-{n}", "RETRY_TIMES": "0"},
+                spider="recheck",
+            )
+            assert result.returncode == 0, result.stderr[-2000:]
+            runs.append({r["source_url"][len(base) :]: r for r in result.records("link_status")})
+    assert [run["/unavailable"]["unverified_runs"] for run in runs] == [1, 2, 3]
+    assert {run["/unavailable"]["status"] for run in runs} == {"unverified"}
+    assert runs[-1]["/same"]["unverified_runs"] == 0
+    assert result.stat("recheck/unverified_repeatedly") == 4  # 503, 429, challenge, login wall
+    assert (
+        "Link " + base + "/unavailable -> https://brewbird.io/kettles unverified 3 runs in a row"
+        in result.stderr
+    )

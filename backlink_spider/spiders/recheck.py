@@ -29,9 +29,11 @@ from twisted.python.failure import Failure
 from backlink_spider.arguments import RecheckArguments
 from backlink_spider.extract.blocked import detect_block
 from backlink_spider.extract.page import TargetLink, extract_page
+from backlink_spider.known import unverified_streaks
 from backlink_spider.linkdiff import GONE_STATUSES, LOST, diff_links, link_view
 from backlink_spider.records import LinkStatus, utc_now
 from backlink_spider.spiders.base import PageSpider, block_reason
+from backlink_spider.urls import canonical_url, url_key
 
 UNVERIFIED = "unverified"
 
@@ -50,6 +52,13 @@ class RecheckSpider(PageSpider):
     carried_meta = ("hop",)
 
     config: RecheckArguments
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> RecheckSpider:  # noqa: ANN001
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.unverified_before = unverified_streaks(spider.config.known, spider.config.target)
+        spider.unverified_warn = crawler.settings.getint("RECHECK_UNVERIFIED_WARN")
+        return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in sorted(self.config.links):
@@ -116,6 +125,19 @@ class RecheckSpider(PageSpider):
             yield from self._unverified(page.url, page.status, page.error or "not fetched")
 
     def _unverified(self, url: str, status: int | None, reason: str) -> Iterator[LinkStatus]:
-        """Every known link of a page that could not be judged this run: unverified, with why."""
+        """Every known link of a page that could not be judged this run: unverified, with why, and
+        how many runs in a row it has been (never silently turned into lost)."""
         outcomes = [(UNVERIFIED, reason, link_view(k), None) for k in self.config.links[url]]
-        yield from self._records(url, status, outcomes)
+        for record in self._records(url, status, outcomes):
+            runs = self.unverified_before.get((url_key(url), canonical_url(record.target_url)), 0) + 1
+            record.unverified_runs = runs
+            if runs >= self.unverified_warn:
+                self.crawler.stats.inc_value("recheck/unverified_repeatedly")
+                self.logger.warning(
+                    "Link %s -> %s unverified %d runs in a row (%s): look at the page by hand",
+                    url,
+                    record.target_url,
+                    runs,
+                    reason,
+                )
+            yield record
