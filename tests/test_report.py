@@ -17,7 +17,7 @@ import pytest
 from itemadapter import ItemAdapter
 
 from backlink_spider.output import read_records
-from backlink_spider.records import Backlink, BrokenLink, Lead, Mention, Page, Record
+from backlink_spider.records import Backlink, BrokenLink, Lead, Mention, Page, Record, Summary
 from backlink_spider.report import (
     build_summary,
     compare_crawls,
@@ -625,3 +625,33 @@ def test_hostile_text_is_escaped_and_hostile_urls_are_not_links() -> None:
         assert doc.xpath(f"string(//td[@data-label='{label}'])") == HOSTILE, label
     assert doc.xpath("string(//td[@data-label='Page']/span[@class='strong'])") == HOSTILE  # lead title
     assert doc.xpath("string(//td[@data-label='Status'])") == HOSTILE  # the broken link's error
+
+
+def test_the_report_charts_backlinks_and_domains_over_the_last_crawls(output_dir: Path) -> None:
+    # three earlier crawls of the target left their summary records (one of them partial)
+    for n, (day, links, domains, partial) in enumerate(
+        [("2025-12-01", 2, 1, False), ("2025-12-08", 3, 2, True), ("2025-12-15", 4, 2, False)]
+    ):
+        summary = Summary(
+            crawl_id=f"old-{n}",
+            target=TARGET,
+            crawled_at=f"{day}T12:00:00.000000Z",
+            spider="mentions",
+            started_at=f"{day}T10:00:00.000000Z",
+            finish_reason="finished",
+            backlinks=links,
+            referring_domains=domains,
+            partial=partial,
+        )
+        write_crawl(output_dir, day, [summary])
+    html = write_report(output_dir, FIRST).read_text(encoding="utf-8")  # the fixture's first crawl
+    chart = html.split('id="trend-links-h"', 1)[1].split("</section>", 1)[0]
+    labels = lxml.html.fromstring(f"<div>{chart}</div>").xpath("//svg//text")
+    texts = [t.text_content() for t in labels]
+    assert texts[0::2] == [
+        "1 Dec 2025, 10:00 UTC · old-0",
+        "8 Dec 2025, 10:00 UTC · old-1 (partial)",
+        "15 Dec 2025, 10:00 UTC · old-2",
+        f"5 Jan 2026, 10:00 UTC · {FIRST}",
+    ]
+    assert texts[1::2] == ["2", "3", "4", "5"]

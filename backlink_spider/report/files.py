@@ -43,6 +43,40 @@ def is_partial(summaries: Iterable[dict], worker: str | None = None) -> bool:
     return any(record.get("partial") for record in latest.values())
 
 
+TREND_CRAWLS = 10
+
+
+def crawl_history(output_dir: str | Path, target: str | None, crawl_id: str, summary: dict) -> list[dict]:
+    """The last TREND_CRAWLS discovery crawls of `target` up to this one, oldest first: crawl id,
+    start, backlinks, referring domains and whether partial (from their summary records; this
+    crawl's numbers from `summary`)."""
+    rows = {}
+    for record in read_records(output_dir, "summary"):
+        if record.get("target") != target or record.get("spider") not in (None, "mentions"):
+            continue
+        if record.get("crawl_id") == crawl_id:
+            continue
+        rows[record["crawl_id"]] = {
+            "crawl_id": record["crawl_id"],
+            "started_at": record.get("started_at") or "",
+            "backlinks": record.get("backlinks") or 0,
+            "referring_domains": record.get("referring_domains") or 0,
+            "partial": bool(record.get("partial")),
+        }
+    earlier = sorted(
+        (r for r in rows.values() if r["started_at"] < (summary.get("started_at") or "")),
+        key=lambda r: r["started_at"],
+    )
+    current = {
+        "crawl_id": crawl_id,
+        "started_at": summary.get("started_at") or "",
+        "backlinks": summary.get("backlinks") or 0,
+        "referring_domains": summary.get("referring_domains") or 0,
+        "partial": False,
+    }
+    return [*earlier[-(TREND_CRAWLS - 1) :], current]
+
+
 def find_previous_crawl(
     output_dir: str | Path, target: str | None, started_at: str | None, crawl_id: str, complete: bool = True
 ) -> str | None:
@@ -90,7 +124,8 @@ def write_report(
         discovery = discovery if discovery is not None else record.get("discovery")
         partial = partial if partial is not None else record.get("partial_reasons")
         arguments = arguments if arguments is not None else record.get("arguments")
-    html = render_report(summary, records, previous, discovery, partial or [], arguments)
+    history = crawl_history(output_dir, summary["target"], crawl_id, summary)
+    html = render_report(summary, records, previous, discovery, partial or [], arguments, history)
 
     return write_atomically(output_dir / "reports" / f"{crawl_id}.html", html)
 

@@ -333,6 +333,26 @@ def charts(summary: dict, backlinks: list[dict]) -> dict:
     }
 
 
+def trends(history: list[dict]) -> dict | None:
+    """Backlinks and referring domains over the last crawls of the target (None with fewer than
+    two crawls): one bar per crawl, oldest first, a partial crawl marked."""
+    if len(history) < 2:
+        return None
+
+    def label(row: dict) -> str:
+        return f"{_date(row['started_at'])} · {row['crawl_id']}" + (" (partial)" if row["partial"] else "")
+
+    def chart(chart_id: str, title: str, key: str, name: str) -> dict:
+        return bar_chart(chart_id, title, [(label(r), [(r[key], COLOURS["bar"], name)]) for r in history])
+
+    return {
+        "backlinks": chart("chart-trend-links", "Backlinks over the last crawls", "backlinks", "backlinks"),
+        "domains": chart(
+            "chart-trend-domains", "Referring domains over the last crawls", "referring_domains", "domains"
+        ),
+    }
+
+
 def discovery_rows(discovery: dict | None, pages: list[dict]) -> list[dict]:
     """ "Where we looked": per discovery source, what was asked and what it led to. Pages and
     pages with backlinks or mentions come from the page records (`discovered_by`); requests,
@@ -514,6 +534,7 @@ def render_report(
     discovery: dict | None = None,
     partial: list[str] | None = None,
     arguments: dict | None = None,
+    history: list[dict] | None = None,
 ) -> str:
     """The report as one self-contained HTML document.
 
@@ -533,6 +554,7 @@ def render_report(
             started_at=summary.get("started_at"),
             partial=partial or [],
             asked=asked(arguments),
+            trends=trends(history or []),
             recheck=recheck(records),
             kpis=kpis(summary, before),
             charts=charts(summary, records.get("backlink") or []),
