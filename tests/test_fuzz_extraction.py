@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from backlink_spider.extract.page import PageExtraction, PageSnapshot, extract_page
@@ -378,7 +378,7 @@ def test_extract_page_with_lone_surrogates(html: str, surrogate: int, at: float)
 WRAPPERS_DEEP = ["div", "span", "section", "b", "font", "blockquote", "li", "td"]
 
 
-@fuzz(40)
+@fuzz(15)
 @given(
     html=html_page(),
     levels=st.integers(2_000, 6_000),
@@ -395,9 +395,15 @@ def test_deep_nesting_loses_nothing(html: str, levels: int, wrapper: str, closed
     """A page wrapped in thousands of levels of markup reads like the page itself: libxml2's
     depth limit (2,048) must not drop what comes below or after it, nor show what it hides."""
     body = html.split("<body>", 1)[-1]
+    # an end tag of the wrapper in the body closes one of the wrappers: then the deep page and the
+    # shallow one really differ (what the stray tag closes), and there is nothing to compare
+    assume(f"</{wrapper}" not in body.lower())
     deep = f"<html><body>{f'<{wrapper}>' * levels}{body}{f'</{wrapper}>' * levels if closed else ''}"
     url = "https://forum.example/t/espresso/12"
-    shallow = check_extraction(f"<html><body><{wrapper}>{body}", url, False, MATCHERS["default"])
+    # the same page one level deep, closed the same way (what follows the body, `</` + an end tag,
+    # is read alike: a stray "</" before a tag is a bogus comment in both)
+    shallow_page = f"<html><body><{wrapper}>{body}{f'</{wrapper}>' if closed else ''}"
+    shallow = check_extraction(shallow_page, url, False, MATCHERS["default"])
     nested = check_extraction(deep, url, False, MATCHERS["default"])
     assert sorted(b.target_url for b in nested.backlinks) == sorted(b.target_url for b in shallow.backlinks)
     # the same visible characters in the same order (the levels past 512 are siblings, as in a

@@ -478,7 +478,10 @@ class MentionsSpider(PageSpider):
         LINK_CHECK_CONCURRENCY_PER_HOST): the same mechanism as a DOWNLOAD_SLOTS entry, with no
         slot object touched and nothing for AutoThrottle or the slot GC to undo."""
         name = f"check:{host}"
-        engine = self.crawler.engine
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # no crawl running (a request built in a unit test)
+            engine = None
         if engine is not None:
             engine.downloader.per_slot_settings.setdefault(name, self.check_slot)
         return name
@@ -564,8 +567,9 @@ class MentionsSpider(PageSpider):
                     yield self._broken_link(url, key, link.anchor_text, result)
                 continue
             will_crawl = self._will_crawl(link, hop)
+            followed = hop < self.config.depth and self._followable(link)  # by this or another process
             if (
-                not will_crawl
+                not followed
                 and link.internal
                 and not self.check_internal
                 and not self.config.target.owns(key)
