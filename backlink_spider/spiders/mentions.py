@@ -311,10 +311,19 @@ class MentionsSpider(PageSpider):
 
     def _handle(self, url: str, meta: dict[str, Any], snapshot: PageSnapshot) -> Iterator[Any]:
         hop = meta.get("hop", 0)
-        if snapshot.url and snapshot.url != url:
-            # the page is recorded under the URL asked for; where it redirected to is the same page,
-            # never to be crawled again through a link to it (e.g. /t/57 -> /t/slug/57)
-            self.followed.add(canonical_url(snapshot.url))
+        final = canonical_url(snapshot.url) if snapshot.url else None
+        if final and final != canonical_url(url) and not self.followed.add(final):
+            # it redirected to a page this crawl fetches (or fetched) under its own URL
+            # (/t/57 -> /t/slug/57): that page's records are the ones; this URL says where it went
+            self.crawler.stats.inc_value("pages/redirect_to_crawled")
+            yield self.page_record(
+                url, meta, snapshot.status, snapshot.url, snapshot.rendered, error=f"redirects to {final}"
+            )
+            if self.config.check_links:  # (links to this URL are answered by its fetch, as always)
+                yield from self._page_checked(url, CheckResult(snapshot.status, None, utc_now()))
+            return
+        # otherwise the page is recorded under the URL asked for, and where it redirected to is
+        # remembered: a link to it later is not crawled again
         if snapshot.tree is None:  # parsed once: extraction and the block check share it
             snapshot.tree = parse_html(snapshot.html)
         found = extract_page(snapshot, self.config.target, self.matcher)
