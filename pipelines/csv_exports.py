@@ -27,13 +27,14 @@ Pure functions over records (dicts as the JSONL output holds them); no Scrapy he
 from __future__ import annotations
 
 import csv
-import os
+import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from backlink_spider.output import read_records
 from backlink_spider.urls import url_key
+from pipelines.storage import write_atomically
 
 # Lists of URLs in one cell stop after this many (a dead URL linked from 5,000 pages must not make a
 # cell no spreadsheet can show); the cell then ends with "(+N more)".
@@ -215,22 +216,14 @@ def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[object
     """Write a header row and `rows` (values in `columns` order, made text by _cell) to `path`,
     UTF-8 with a BOM, atomically (a hidden partial file, fsynced, renamed). Returns how many data
     rows were written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
     count = 0
-    try:
-        with open(partial, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(columns)
-            for row in rows:
-                writer.writerow([_cell(value) for value in row])
-                count += 1
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    finally:
-        if partial.exists():
-            partial.unlink()
+    for row in rows:
+        writer.writerow([_cell(value) for value in row])
+        count += 1
+    write_atomically(path, buffer.getvalue(), encoding="utf-8-sig")
     return count
 
 
