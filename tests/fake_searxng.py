@@ -21,7 +21,7 @@ import json
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
-from demo.fakes.server import FakeAPI, query_params
+from demo.fakes.server import FakeAPI, QuietHandler, query_params
 
 HTML_PAGE = b"""<!DOCTYPE html>
 <html lang="en"><head><title>SearXNG</title></head>
@@ -111,7 +111,7 @@ class FakeSearxng(FakeAPI):
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 if parts.path not in ("/search", "/"):
@@ -135,13 +135,6 @@ class FakeSearxng(FakeAPI):
                     self._send(200, "application/json", body)
 
             def _send(self, status: int, content_type: str, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+                self.send(status, {"Content-Type": content_type}, body)
 
         return Handler

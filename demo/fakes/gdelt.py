@@ -31,7 +31,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
-from demo.fakes.server import FakeAPI, query_params
+from demo.fakes.server import FakeAPI, QuietHandler, query_params
 
 THROTTLE_TEXT = (
     b"Please limit requests to one every 5 seconds or contact kalev.leetaru5@gmail.com for larger queries.\n"
@@ -127,7 +127,7 @@ class FakeGdelt(FakeAPI):
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def date_time_string(self, timestamp: float | None = None) -> str:
                 return format_datetime(fake.now, usegmt=True)
 
@@ -154,13 +154,6 @@ class FakeGdelt(FakeAPI):
                     self._send(200, "application/json; charset=utf-8", body)
 
             def _send(self, status: int, content_type: str, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+                self.send(status, {"Content-Type": content_type}, body)
 
         return Handler

@@ -46,7 +46,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from demo.fakes.server import FakeAPI, query_params
+from demo.fakes.server import FakeAPI, QuietHandler, query_params
 
 ERROR_PAGE = (
     b"<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n"
@@ -256,7 +256,7 @@ class FakeHackerNews(FakeAPI):
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 params = query_params(parts.query)
@@ -297,15 +297,6 @@ class FakeHackerNews(FakeAPI):
             def _send(
                 self, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None
             ) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+                self.send(status, {"Content-Type": content_type, **(headers or {})}, body)
 
         return Handler

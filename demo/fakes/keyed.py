@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from demo.fakes.server import FakeAPI, query_params
+from demo.fakes.server import FakeAPI, QuietHandler, query_params
 
 ERROR_PAGE = (
     b"<html><head><title>502 Bad Gateway</title></head><body><h1>Internal Server Error</h1></body></html>"
@@ -72,22 +72,14 @@ class _FakeSearchAPI(FakeAPI):
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 params = query_params(parts.query)
                 fake.record(parts.path, params, self.headers)
                 headers = {k.lower(): v for k, v in self.headers.items()}  # names are case-blind
                 status, extra, body = fake.answer(parts.path, params, headers)
-                self.send_response(status)
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+                self.send(status, extra, body)
 
         return Handler
 

@@ -32,7 +32,7 @@ import json
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
-from demo.fakes.server import FakeAPI, query_params
+from demo.fakes.server import FakeAPI, QuietHandler, query_params
 
 BAD_GATEWAY = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -244,7 +244,7 @@ class FakeLemmy(FakeAPI):
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 if parts.path != "/api/v3/search":
@@ -267,14 +267,6 @@ class FakeLemmy(FakeAPI):
                     self._send(status, "application/json", body)
 
             def _send(self, status: int, content_type: str, body: bytes) -> None:
-                self.send_response(status)
-                if content_type:
-                    self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+                self.send(status, {"Content-Type": content_type} if content_type else {}, body)
 
         return Handler

@@ -23,6 +23,7 @@ from `_handler()`; it keeps only what is its API's: the handler, the data, the a
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from email.message import Message
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
@@ -34,6 +35,22 @@ from demo.serve import LoopbackHTTPServer
 def query_params(query: str) -> dict[str, str]:
     """The last value of each parameter of a query string, blank values kept."""
     return {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A fake's request handler: logs nothing, and answers with `send`."""
+
+    def send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        """The answer: `status`, `headers` (Content-Length added) and `body`."""
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
 
 
 class FakeAPI:

@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from demo.fakes.server import FakeAPI, query_params
+from demo.fakes.server import FakeAPI, QuietHandler, query_params
 
 # The fakes' clock: every answer's Date header says this time (2026-01-01T00:00:00Z), so a wait
 # computed from `ratelimit-reset` is exact in tests.
@@ -91,7 +91,7 @@ class _FakeSocial(FakeAPI):
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def date_time_string(self, timestamp: float | None = None) -> str:
                 return formatdate(FAKE_NOW, usegmt=True)
 
@@ -104,21 +104,13 @@ class _FakeSocial(FakeAPI):
                     fake.requests[-1].update(method=method, body=body)
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status, extra, payload = fake.answer(method, parts.path, params, headers, body)
-                self.send_response(status)
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.send(status, extra, payload)
 
             def do_GET(self) -> None:
                 self._serve("GET")
 
             def do_POST(self) -> None:
                 self._serve("POST")
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
 
         return Handler
 

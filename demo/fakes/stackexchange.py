@@ -42,7 +42,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from demo.fakes.server import FakeAPI, query_params
+from demo.fakes.server import FakeAPI, QuietHandler, query_params
 
 ERROR_PAGE = (
     b"<html><head><title>503 Service Unavailable</title></head>"
@@ -205,7 +205,7 @@ class FakeStackExchange(FakeAPI):
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 params = query_params(parts.query)
@@ -226,15 +226,10 @@ class FakeStackExchange(FakeAPI):
                     self._send(status, "application/json; charset=utf-8", gzip.compress(body), "gzip")
 
             def _send(self, status: int, content_type: str, body: bytes, encoding: str | None) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                if encoding:
-                    self.send_header("Content-Encoding", encoding)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+                headers = {
+                    "Content-Type": content_type,
+                    **({"Content-Encoding": encoding} if encoding else {}),
+                }
+                self.send(status, headers, body)
 
         return Handler
