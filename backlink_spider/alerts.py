@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import email.utils
 import fcntl
-import hashlib
 import html
 import json
 import logging
@@ -40,6 +39,7 @@ from typing import Protocol
 import orjson
 
 from backlink_spider.linkdiff import page_gone
+from backlink_spider.records import record_id
 from backlink_spider.report.numbers import compare_crawls
 from backlink_spider.report.render import safe_http_url
 from backlink_spider.urls import url_key
@@ -94,8 +94,7 @@ def event_id(
                 " ".join(view.get("rel") or []),
                 view.get("target_url") or "",
             ]
-    text = "\x1f".join(str(part) for part in parts)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return record_id(*parts)
 
 
 @dataclass(frozen=True)

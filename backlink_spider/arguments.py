@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from backlink_spider.exports import Export, ExportError, read_export, sniff_export
-from backlink_spider.matching import BrandMatcher
+from backlink_spider.matching import Brand, BrandMatcher
 from backlink_spider.render import RENDER_MODES
 from backlink_spider.target import Target, TargetError, parse_terms
 
@@ -220,10 +220,15 @@ class CrawlArguments:
     wikis: tuple[str, ...] | None = None
     # the vendor export the seeds come from (its claims are verified on the live pages)
     export: Export | None = field(default=None, compare=False, repr=False)
+    # -a competitors=: sites matched in the same pass as the target (records with role competitor)
+    competitors: tuple[Target, ...] = ()
 
     @classmethod
-    def parse(cls, kwargs: dict[str, object], *, seeds_optional: bool = True) -> CrawlArguments:
-        """Check `-a` arguments; raises ArgumentError with a one-line message."""
+    def parse(
+        cls, kwargs: dict[str, object], *, seeds_optional: bool = True, competitors_max: int | None = None
+    ) -> CrawlArguments:
+        """Check `-a` arguments; raises ArgumentError with a one-line message. `competitors_max`:
+        the COMPETITORS_MAX setting (None: no cap)."""
         known = {
             "target",
             "brand",
@@ -238,18 +243,20 @@ class CrawlArguments:
             "sources",
             "since",
             "wikis",
+            "competitors",
             "_job",
         }
         unknown = sorted(set(kwargs) - known)
         if unknown:
             raise ArgumentError(
                 f"unknown argument -a {unknown[0]}=... (known: target, brand, seeds, depth, render, "
-                "brand_case, exclude, context, check_links, max_pages, sources, since, wikis)"
+                "brand_case, exclude, context, check_links, max_pages, sources, since, wikis, competitors)"
             )
         try:
             target = Target.parse(_str(kwargs.get("target")), _str(kwargs.get("brand")))
         except TargetError as exc:
             raise ArgumentError(str(exc)) from None
+        competitors = parse_competitors(_str(kwargs.get("competitors")), target, competitors_max)
         depth_text = _str(kwargs.get("depth")) or "1"
         try:
             depth = int(depth_text)
@@ -289,6 +296,7 @@ class CrawlArguments:
             context=parse_terms(_str(kwargs.get("context"))),
             check_links=_bool("check_links", _str(kwargs.get("check_links")), True),
             max_pages=_count("max_pages", _str(kwargs.get("max_pages"))),
+            competitors=competitors,
         )
 
     def describe(self, sources: list[str] | None = None) -> dict:
@@ -309,16 +317,57 @@ class CrawlArguments:
             "since": self.since.isoformat() if self.since else None,
             "max_pages": self.max_pages,
             "check_links": self.check_links,
+            "competitors": {c.host: list(c.brand_terms) for c in self.competitors},
         }
 
     def matcher(self) -> BrandMatcher:
+        """One matcher for the target's and every competitor's brand terms (labelled by host)."""
         return BrandMatcher(
             self.target.brand_terms,
             self.target.domain_terms,
             case_sensitive=self.case_sensitive,
             exclude=self.exclude,
             context=self.context,
+            label=self.target.host,
+            brands=tuple(Brand(c.host, c.brand_terms, c.domain_terms) for c in self.competitors),
         )
+
+
+def parse_competitors(value: str | None, target: Target, limit: int | None) -> tuple[Target, ...]:
+    """`-a competitors=rival-a.com,rival-b.com:Rival B|RivalB`: comma-separated sites, each parsed
+    like the target (a domain or URL of it), optionally followed by `:` and its brand names
+    separated by `|` (default: derived from the host, as for the target). At most `limit` sites;
+    none may be, contain or sit inside the target or another competitor. Raises ArgumentError."""
+    items = [item.strip() for item in (value or "").split(",") if item.strip()]
+    if limit is not None and len(items) > limit:
+        raise ArgumentError(
+            f"-a competitors: {len(items)} sites given, at most {limit} (the COMPETITORS_MAX setting)"
+        )
+    competitors: list[Target] = []
+    for item in items:
+        scheme, sep, rest = item.rpartition("://")
+        site, colon, names = rest.partition(":")
+        if names.split("/", 1)[0].isdigit():  # a port (host:8080/...), not brand names
+            site, colon, names = rest, "", ""
+        brand = ",".join(n for n in names.split("|")) if colon else None
+        if colon and not parse_terms(brand):
+            raise ArgumentError(f"-a competitors: {excerpt(item, 60)} has an empty brand list after ':'")
+        try:
+            competitor = Target.parse(scheme + sep + site, brand, what="competitor")
+        except TargetError as exc:
+            raise ArgumentError(f"-a competitors: {exc}") from None
+        if competitor.host == target.host:
+            raise ArgumentError(f"-a competitors: {competitor.host} is the target itself")
+        if target.owns_host(competitor.host) or competitor.owns_host(target.host):
+            raise ArgumentError(
+                f"-a competitors: {competitor.host} overlaps the target {target.host} (one is a subdomain "
+                "of the other)"
+            )
+        for other in competitors:
+            if other.owns_host(competitor.host) or competitor.owns_host(other.host):
+                raise ArgumentError(f"-a competitors: {competitor.host} is given twice (as {other.host})")
+        competitors.append(competitor)
+    return tuple(competitors)
 
 
 def _sources(value: str | None) -> tuple[str, ...] | None:

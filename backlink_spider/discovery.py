@@ -48,6 +48,8 @@ from urllib.parse import urlencode, urlsplit
 import orjson
 from lxml import etree
 
+from backlink_spider import settings as defaults
+from backlink_spider.responses import BadGzip, BodyTooLarge, gunzip_at_most, mime_type
 from backlink_spider.target import Target
 from backlink_spider.urls import absolute_url, canonical_url, http_url
 
@@ -62,12 +64,6 @@ SITEMAP_INDEX = "sitemapindex"
 FEED = "feed"
 HTML = "html"
 
-DEFAULT_SEARCH_PROVIDER = "searxng"
-DEFAULT_SEARCH_MAX_QUERIES = 6
-DEFAULT_SEARCH_PAGES = 1
-DEFAULT_SEARCH_MAX_RESULTS = 200
-
-_CHUNK = 256 * 1024
 _SNIFF_BYTES = 16 * 1024
 
 
@@ -86,33 +82,15 @@ def _too_big(url: str, limit: int) -> DiscoveryError:
 
 
 def _gunzip(body: bytes, url: str, limit: int) -> bytes:
-    """Decompress every gzip member of `body`, refusing to produce more than `limit` bytes.
-
-    A truncated or corrupt tail keeps what was decompressed before it; a body that yields nothing
-    at all is a DiscoveryError."""
-    out = bytearray()
-    data = body
-    while data[:2] == GZIP_MAGIC:
-        inflater = zlib.decompressobj(wbits=31)
-        pending = data
-        data = b""
-        while True:
-            try:
-                chunk = inflater.decompress(pending, _CHUNK)
-            except zlib.error as exc:
-                if out:
-                    return bytes(out)
-                raise DiscoveryError(f"{url}: not a valid gzip file ({exc})") from None
-            out += chunk
-            if len(out) > limit:
-                raise _too_big(url, limit)
-            if inflater.eof:
-                data = inflater.unused_data  # another member may follow
-                break
-            pending = inflater.unconsumed_tail
-            if not pending and not chunk:  # truncated: no more input, no more output
-                break
-    return bytes(out)
+    """Every gzip member of `body` decompressed, at most `limit` bytes (responses.gunzip_at_most:
+    a truncated or corrupt tail keeps what came before it); a body that yields nothing at all is
+    a DiscoveryError."""
+    try:
+        return gunzip_at_most(body, limit)
+    except BodyTooLarge:
+        raise _too_big(url, limit) from None
+    except BadGzip as exc:
+        raise DiscoveryError(f"{url}: not a valid gzip file ({exc})") from None
 
 
 def decode_body(body: bytes, url: str, max_bytes: int = MAX_SITEMAP_BYTES) -> bytes:
@@ -325,10 +303,7 @@ def sniff_seed_document(body: bytes, content_type: str | bytes | None) -> str:
     root = _root_name(head)
     if root in _ROOTS:
         return _ROOTS[root]
-    if isinstance(content_type, bytes):  # as Scrapy's response.headers give it
-        content_type = content_type.decode("latin-1")
-    mime = (content_type or "").split(";", 1)[0].strip().lower()
-    if mime in _FEED_TYPES:
+    if mime_type(content_type) in _FEED_TYPES:
         return FEED
     return HTML
 
@@ -362,9 +337,9 @@ class SearchProvider(ABC):
         self,
         base_url: str,
         *,
-        max_queries: int = DEFAULT_SEARCH_MAX_QUERIES,
-        pages: int = DEFAULT_SEARCH_PAGES,
-        max_results: int = DEFAULT_SEARCH_MAX_RESULTS,
+        max_queries: int = defaults.SEARCH_MAX_QUERIES,
+        pages: int = defaults.SEARCH_PAGES,
+        max_results: int = defaults.SEARCH_MAX_RESULTS,
         settings: Any = None,
     ) -> None:
         self.base_url = base_url.strip().rstrip("/")
@@ -379,9 +354,9 @@ class SearchProvider(ABC):
         SEARCH_MAX_RESULTS (see `provider_from_settings`, which validates them first)."""
         return cls(
             settings.get("SEARCH_URL") or "",
-            max_queries=_positive(settings, "SEARCH_MAX_QUERIES", DEFAULT_SEARCH_MAX_QUERIES),
-            pages=_positive(settings, "SEARCH_PAGES", DEFAULT_SEARCH_PAGES),
-            max_results=_positive(settings, "SEARCH_MAX_RESULTS", DEFAULT_SEARCH_MAX_RESULTS),
+            max_queries=_positive(settings, "SEARCH_MAX_QUERIES"),
+            pages=_positive(settings, "SEARCH_PAGES"),
+            max_results=_positive(settings, "SEARCH_MAX_RESULTS"),
             settings=settings,
         )
 
@@ -469,10 +444,8 @@ class SearxngProvider(SearchProvider):
 PROVIDERS: dict[str, type[SearchProvider]] = {"searxng": SearxngProvider}
 
 
-def _positive(settings: Any, name: str, default: int) -> int:
+def _positive(settings: Any, name: str) -> int:
     value = settings.get(name)
-    if value is None or value == "":
-        return default
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -515,12 +488,8 @@ def provider_from_settings(settings: Mapping[str, Any] | Any) -> SearchProvider 
         return None
     if http_url(base) is None:
         raise DiscoveryError(f"SEARCH_URL={base!r}: expected the http(s) URL of the search service")
-    name = str(settings.get("SEARCH_PROVIDER") or DEFAULT_SEARCH_PROVIDER).strip()
+    name = str(settings.get("SEARCH_PROVIDER") or "").strip()
     cls = _provider_class(name)
-    for setting, default in (
-        ("SEARCH_MAX_QUERIES", DEFAULT_SEARCH_MAX_QUERIES),
-        ("SEARCH_PAGES", DEFAULT_SEARCH_PAGES),
-        ("SEARCH_MAX_RESULTS", DEFAULT_SEARCH_MAX_RESULTS),
-    ):
-        _positive(settings, setting, default)
+    for setting in ("SEARCH_MAX_QUERIES", "SEARCH_PAGES", "SEARCH_MAX_RESULTS"):
+        _positive(settings, setting)
     return cls.from_settings(settings)

@@ -50,7 +50,6 @@ Settings (with their defaults here, not in settings.py):
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import itertools
 import logging
@@ -64,6 +63,8 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.settings import BaseSettings
+
+from pipelines.state import key_digest
 
 logger = logging.getLogger(__name__)
 
@@ -144,8 +145,7 @@ class RedisSeenSet:
 
     def add(self, key: str) -> bool:
         """Remember `key`; True when it was new (to every process of the crawl)."""
-        digest = hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()
-        return self.server.sadd(self.key, digest) == 1
+        return self.server.sadd(self.key, key_digest(key)) == 1
 
 
 def _build_scheduler_class(base: type) -> type:

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from backlink_spider.target import host_to_ascii
-from backlink_spider.urls import canonical_url
+from backlink_spider.urls import canonical_url, http_url
 
 AHREFS = "ahrefs"
 SEMRUSH = "semrush"
@@ -454,7 +454,7 @@ def _http_url(value: str | None) -> str | None:
             return None
         value = "http://" + value
     url = canonical_url(value)
-    return url if url.lower().startswith(("http://", "https://")) and "://" in url else None
+    return http_url(url)
 
 
 def _site_home(value: str | None) -> str | None:

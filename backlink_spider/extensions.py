@@ -27,6 +27,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from backlink_spider.claims import CLAIM_STATUSES
+from backlink_spider.competitors import competitor_numbers
 from backlink_spider.output import read_records
 from backlink_spider.records import Summary, utc_now
 from backlink_spider.report import build_summary, find_previous_crawl, read_crawl, write_report
@@ -112,6 +113,7 @@ class CrawlSummary:
             discovery=discovery,
             claims=dict(claims) or None,
             arguments=arguments,
+            competitors=competitor_numbers(records, list(arguments.get("competitors") or ())),
             **{name: numbers[name] for name in SUMMARY_NUMBERS},
         )
         date = datetime.now(UTC).strftime("%Y-%m-%d")
@@ -202,6 +204,12 @@ def format_summary(summary: Summary, location: OutputLocation, exports: list[Pat
             f"leads: {summary.leads}",
             f"  broken links: {summary.broken_links}",
         ]
+    for host, n in (summary.competitors or {}).items():  # -a competitors=
+        lines.append(
+            f"  competitor {host}: {n['backlinks']} backlinks from {n['referring_domains']} referring "
+            f"domains, {n['mentions']} mentions, {n['gap_pages']} gap pages "
+            f"(link to it, not to {summary.target})"
+        )
     if summary.claims:
         counts = ", ".join(f"{k} {v}" for k, v in summary.claims.items())
         lines.append(f"  vendor claims: {sum(summary.claims.values())} ({counts})")

@@ -25,11 +25,14 @@ scrapy crawl mentions -a target=DOMAIN [-a name=value ...]: find backlinks and b
                        brave, marginalia, mojeek), or none; default: all configured when there are no seeds
   since=YYYY-MM-DD     discovery sources that can filter by date return only what is newer
   wikis=CODES          the wikipedia source's wikis: language codes (en,de) or api.php URLs
+  competitors=SITES    competitors found in the same crawl, comma-separated, each optionally with its brand
+                       names after ':' separated by '|' (rival.com:Rival Co|RivalCo); at most COMPETITORS_MAX
 
 Examples:
   scrapy crawl mentions -a target=brewbird.io
   scrapy crawl mentions -a target=brewbird.io -a seeds=seeds.txt -a depth=2 -a render=never
   scrapy crawl mentions -a target=brewbird.io -a seeds=https://www.example.com/blog -a brand="BrewBird"
+  scrapy crawl mentions -a target=brewbird.io -a seeds=seeds.txt -a competitors="kettlecraft.com:KettleCraft"
 """
 
 RECHECK_HELP = """\

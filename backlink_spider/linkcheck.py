@@ -1,11 +1,12 @@
-"""Link checking: what counts as a dead link, how a failure is named, and which of the target's
-pages could replace a dead link (TF-IDF over the target pages' titles, URLs and text)."""
+"""Link checking's rules: what counts as a dead link, how a failure is named, and which of the
+target's pages could replace a dead link (TF-IDF over the target pages' titles, URLs and text).
+The checks during a crawl (requests, waiting pages, pacing) are linkchecker.py's."""
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -165,7 +166,7 @@ class TargetIndex:
         return best[0], round(best[1], 3)
 
 
-# --- bookkeeping during a crawl ---------------------------------------------------------------
+# --- a check's outcome ------------------------------------------------------------------------
 
 
 @dataclass
@@ -177,113 +178,3 @@ class CheckResult:
     @property
     def dead(self) -> bool:
         return is_dead(self.status, self.error)
-
-
-class LinkCheckBook:
-    """Which URLs were checked, their results, who waits for them, and which checks may go out now.
-
-    Each URL (by its canonical form) is checked once per crawl; `LINK_CHECK_MAX` and
-    `LINK_CHECK_MAX_PER_HOST` cap the checks. Pages whose links wait for a result and backlinks
-    waiting for their target's status are released when the result arrives.
-
-    Pacing: at most `concurrency` check requests are out at once (in Scrapy's scheduler or
-    downloader), at most `concurrency_per_host` of them to one host; the others wait here, in
-    arrival order per host and taken round-robin over hosts, for `release()`. Why here and not
-    in the scheduler: a request waiting in a download slot holds one of CONCURRENT_REQUESTS, so
-    hundreds of checks queued in slots would starve the page fetches. 0 = no such cap.
-    """
-
-    def __init__(
-        self, max_total: int, max_per_host: int, concurrency: int = 0, concurrency_per_host: int = 0
-    ) -> None:
-        self.max_total = max_total
-        self.max_per_host = max_per_host
-        self.concurrency = concurrency
-        self.concurrency_per_host = concurrency_per_host
-        self.results: dict[str, CheckResult] = {}
-        self.in_flight: set[str] = set()
-        self.waiting_sources: dict[str, list[tuple[str, str]]] = {}  # key -> [(source_url, anchor)]
-        self.waiting_backlinks: dict[str, list] = {}  # key -> [Backlink]
-        self.per_host: Counter[str] = Counter()
-        self.scheduled = 0
-        self.running: Counter[str] = Counter()  # host -> check requests out now
-        self.running_total = 0
-        self.queued: dict[str, deque[str]] = {}  # host -> keys waiting for a place (dict order: round-robin)
-
-    def should_schedule(self, key: str, host: str) -> bool:
-        """True the first time a URL is asked for, within the caps (and then marks it in flight)."""
-        if key in self.results or key in self.in_flight:
-            return False
-        if self.scheduled >= self.max_total or self.per_host[host] >= self.max_per_host:
-            return False
-        self.scheduled += 1
-        self.per_host[host] += 1
-        self.in_flight.add(key)
-        return True
-
-    def pending(self, key: str) -> bool:
-        return key in self.in_flight
-
-    def finish(self, key: str, result: CheckResult) -> tuple[list[tuple[str, str]], list]:
-        """Store a result; returns the (source, anchor) pairs and backlinks that waited for it."""
-        self.in_flight.discard(key)
-        self.results[key] = result
-        return self.waiting_sources.pop(key, []), self.waiting_backlinks.pop(key, [])
-
-    # --- pacing ---------------------------------------------------------------------------------
-
-    def start(self, key: str, host: str) -> bool:
-        """A URL accepted by `should_schedule`: True when its check request may go out now (it then
-        holds a place until `release(host)`); False when it waits for one (see `release`)."""
-        if host not in self.queued and self._room(host):
-            self._take(host)
-            return True
-        self.queued.setdefault(host, deque()).append(key)
-        return False
-
-    def release(self, host: str) -> list[str]:
-        """A check request to `host` is done (its last callback or errback ran): the keys whose
-        check may go out now, each holding a place."""
-        if self.running[host] > 0:
-            self.running[host] -= 1
-            self.running_total -= 1
-            if not self.running[host]:
-                del self.running[host]
-        return self._ready()
-
-    def reset(self) -> list[str]:
-        """Nothing is out (the crawl is idle) yet checks wait: a request was dropped without a
-        callback (e.g. by a spider middleware), so its place is given back. Returns the keys to send."""
-        self.running.clear()
-        self.running_total = 0
-        return self._ready()
-
-    def _room(self, host: str) -> bool:
-        return (not self.concurrency or self.running_total < self.concurrency) and (
-            not self.concurrency_per_host or self.running[host] < self.concurrency_per_host
-        )
-
-    def _take(self, host: str) -> None:
-        self.running[host] += 1
-        self.running_total += 1
-
-    def _ready(self) -> list[str]:
-        ready: list[str] = []
-        moved = True
-        while moved and self.queued:
-            moved = False
-            for host in list(self.queued):
-                if self.concurrency and self.running_total >= self.concurrency:
-                    return ready
-                if not self._room(host):
-                    continue
-                waiting = self.queued.pop(host)
-                key = waiting.popleft()
-                if waiting:  # back of the line: the next host gets the next place
-                    self.queued[host] = waiting
-                moved = True
-                if key in self.results:  # its page was fetched meanwhile: that was its check
-                    continue
-                self._take(host)
-                ready.append(key)
-        return ready

@@ -6,6 +6,10 @@ a brand name must be a word of prose, not part of an identifier (see `_name_boun
 `Ring_Apple`, `@apple_fan`, `apple.txt` and `https://x.example/apple-pie` do not name Apple;
 `@apple` (the brand's own handle) and `#apple` (a hashtag) do. Domain forms (`acme.com`) follow
 their own rules (`_domain_boundary`) and are found in e-mail addresses and URLs too.
+
+Several brands share one automaton (the target and its competitors, `-a competitors=`): every
+brand term and domain form carries its brand's label (the site's host), and each match says whose
+it is, so one scan finds every brand.
 """
 
 from __future__ import annotations
@@ -27,6 +31,16 @@ class TermMatch:
     start: int
     end: int
     form: str  # name | domain | email | url
+    brand: str = ""  # the label of the brand whose term matched (the site's host)
+
+
+@dataclass(frozen=True)
+class Brand:
+    """One more brand for a BrandMatcher: its label (the site's host), names and domain forms."""
+
+    label: str
+    terms: tuple[str, ...]
+    domains: tuple[str, ...] = ()
 
 
 def _lower_same_length(text: str) -> str:
@@ -48,6 +62,9 @@ class BrandMatcher:
     forms of the target (`acme.com`), always case-insensitive and also found inside e-mail
     addresses and URLs; `exclude`: phrases inside which a brand occurrence does not count;
     `context`: when given, a page's matches count only if one of these appears on the page.
+    `label` is the brand of `terms` and `domains`; `brands` are more brands found in the same scan
+    (case sensitivity, `exclude` and `context` apply to all). Where two brands' terms cover the
+    same text, the first brand given wins.
     """
 
     def __init__(
@@ -58,28 +75,36 @@ class BrandMatcher:
         case_sensitive: bool = False,
         exclude: tuple[str, ...] = (),
         context: tuple[str, ...] = (),
+        label: str = "",
+        brands: tuple[Brand, ...] = (),
     ) -> None:
         self.terms = tuple(terms)
         self.domains = tuple(domains)
         self.case_sensitive = case_sensitive
         self.exclude = tuple(exclude)
         self.context = tuple(context)
+        self.brands = (Brand(label, self.terms, self.domains), *brands)
+        all_terms = [(term, brand.label) for brand in self.brands for term in brand.terms]
         # Two automatons: one over the text as it is (case-sensitive brand terms), one over its
         # lower-cased copy (everything else). Only built when they have something to find.
-        self._exact = ahocorasick.Automaton() if case_sensitive and terms else None
+        self._exact = ahocorasick.Automaton() if case_sensitive and all_terms else None
         self._folded = ahocorasick.Automaton()
-        entries: dict[str, list[tuple[str, str]]] = {}
-        for term in terms:
+        exact: dict[str, list[tuple[str, str, str]]] = {}
+        entries: dict[str, list[tuple[str, str, str]]] = {}
+        for term, brand in all_terms:
             if case_sensitive:
-                self._exact.add_word(term, [(_BRAND, term)])  # type: ignore[union-attr]
+                exact.setdefault(term, []).append((_BRAND, term, brand))
             else:
-                entries.setdefault(term.lower(), []).append((_BRAND, term))
-        for domain in domains:
-            entries.setdefault(domain.lower(), []).append((_DOMAIN, domain))
+                entries.setdefault(term.lower(), []).append((_BRAND, term, brand))
+        for brand in self.brands:
+            for domain in brand.domains:
+                entries.setdefault(domain.lower(), []).append((_DOMAIN, domain, brand.label))
         for phrase in exclude:
-            entries.setdefault(phrase.lower(), []).append((_EXCLUDE, phrase))
+            entries.setdefault(phrase.lower(), []).append((_EXCLUDE, phrase, ""))
         for word in context:
-            entries.setdefault(word.lower(), []).append((_CONTEXT, word))
+            entries.setdefault(word.lower(), []).append((_CONTEXT, word, ""))
+        for key, value in exact.items():
+            self._exact.add_word(key, value)  # type: ignore[union-attr]
         for key, value in entries.items():
             self._folded.add_word(key, value)
         if self._exact is not None:
@@ -90,44 +115,45 @@ class BrandMatcher:
 
     def find(self, text: str) -> list[TermMatch]:
         """All counting brand occurrences in `text`, in order of position."""
-        raw: list[tuple[int, int, str, str]] = []  # start, end, kind, term
+        raw: list[tuple[int, int, str, str, str]] = []  # start, end, kind, term, brand
         if self._folded_ready:
             folded = _lower_same_length(text)
             for end_index, values in self._folded.iter(folded):
-                for kind, term in values:
+                for kind, term, brand in values:
                     start = end_index - len(term) + 1
-                    raw.append((start, end_index + 1, kind, term))
+                    raw.append((start, end_index + 1, kind, term, brand))
         if self._exact is not None:
             for end_index, values in self._exact.iter(text):
-                for kind, term in values:
-                    raw.append((end_index - len(term) + 1, end_index + 1, kind, term))
+                for kind, term, brand in values:
+                    raw.append((end_index - len(term) + 1, end_index + 1, kind, term, brand))
 
         excluded: list[tuple[int, int]] = []
         context_seen = not self.context
-        candidates: list[tuple[int, int, str, str]] = []
-        for start, end, kind, term in raw:
+        candidates: list[tuple[int, int, str, str, str]] = []
+        for start, end, kind, term, brand in raw:
             if kind == _DOMAIN:
                 if _domain_boundary(text, start, end):
-                    candidates.append((start, end, kind, term))
+                    candidates.append((start, end, kind, term, brand))
             elif _word_boundary(text, start, end):
                 if kind == _EXCLUDE:
                     excluded.append((start, end))
                 elif kind == _CONTEXT:
                     context_seen = True
                 elif _name_boundary(text, start, end):
-                    candidates.append((start, end, kind, term))
+                    candidates.append((start, end, kind, term, brand))
         if not context_seen:
             return []
-        candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
+        order = {brand.label: i for i, brand in reversed(list(enumerate(self.brands)))}
+        candidates.sort(key=lambda c: (c[0], -(c[1] - c[0]), order.get(c[4], 0)))
         matches: list[TermMatch] = []
         last_end = -1
-        for start, end, kind, term in candidates:
+        for start, end, kind, term, brand in candidates:
             if start < last_end:  # overlaps a longer match already taken ("acme" in "acme.com")
                 continue
             if any(s <= start and end <= e for s, e in excluded):
                 continue
             form = _domain_form(text, start, end) if kind == _DOMAIN else "name"
-            matches.append(TermMatch(term, text[start:end], start, end, form))
+            matches.append(TermMatch(term, text[start:end], start, end, form, brand))
             last_end = end
         return matches
 

@@ -1,11 +1,29 @@
-"""Reading a crawl's JSONL output back (the report, the end-of-crawl summary, recheck, tests)."""
+"""A crawl's id, which names its output, and reading a crawl's JSONL output back (the report, the
+end-of-crawl summary, recheck, tests)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
+
+from pipelines.state import stored_crawl_id
+
+
+def crawl_id_for(settings, kwargs: dict[str, Any]) -> str:  # noqa: ANN001
+    """CRAWL_ID setting, else the id of the JOBDIR job being resumed, else Scrapyd's job id, else
+    a UTC timestamp."""
+    return (
+        settings.get("CRAWL_ID")
+        or stored_crawl_id(settings.get("JOBDIR"))
+        or kwargs.get("_job")
+        or os.environ.get("SCRAPY_JOB")
+        or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    )
 
 
 def crawl_files(output_dir: str | Path, record_type: str, crawl_id: str | None = None) -> list[Path]:

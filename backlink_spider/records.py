@@ -14,7 +14,13 @@ from datetime import UTC, datetime
 
 from backlink_spider.urls import url_key
 
-SCHEMA_VERSION = 3  # 2: provenance, link_claim, summary discovery; 3: a lead per person, link_change, blocked
+# 2: provenance, link_claim, summary discovery; 3: a lead per person, link_change, blocked;
+# 4: competitors (role, main_target, gap), link quality, linked_domains, prospect
+SCHEMA_VERSION = 4
+
+
+# `role` of backlink and mention records: the crawl's target, or a competitor (-a competitors=)
+TARGET_ROLE, COMPETITOR_ROLE = "target", "competitor"
 
 
 def utc_now() -> str:
@@ -41,7 +47,8 @@ class Record:
     crawl_id: str
     """The crawl that wrote it."""
     target: str = ""
-    """The target's host, e.g. `brewbird.io`."""
+    """The target's host, e.g. `brewbird.io` (on a competitor's backlink or mention: the competitor's host,
+    see `role`)."""
     crawled_at: str
     """When the record was made: UTC, ISO 8601 (`2026-11-24T22:36:45.487698Z`)."""
 
@@ -71,8 +78,10 @@ class Page(Record):
     title: str | None = None
     """The page title."""
     render_reason: str | None = None
-    """Why it was rendered: `always`, or the evidence of `render=auto` (`empty-app-root`,
-    `noscript-requires-js`, `loading-placeholder`, `custom-elements`, `thin-text`)."""
+    """Why it was rendered: `always`, or the reason of `render=auto` (README "Rendering"): a rule
+    (`rule:always`), evidence on the page (`empty-app-root`, `noscript-requires-js`,
+    `loading-placeholder`, `custom-elements`, `thin-text`, `spa:nextjs`, ...), a `sample`, or what
+    samples taught (`site-learned`, `site-remembered`, `platform-learned:hugo`, ...)."""
     render_failed: bool = False
     """Chromium failed on the page (time budget `RENDER_PAGE_BUDGET_MS` spent, browser crash, navigation
     error): the static page was used instead."""
@@ -125,6 +134,12 @@ class Page(Record):
     (`wikipedia`, `hackernews`, ...) or `link` (followed from another crawled page)."""
     discovered_via: str | None = None
     """The query the source was asked, the sitemap, feed or export file, or the parent page's URL."""
+    domain: str = ""
+    """The page's registrable domain (a node of the warehouse's domain link graph)."""
+    linked_domains: list[str] = field(default_factory=list)
+    """Registrable domains other than its own that the page gives a followed, visible link (no
+    nofollow, ugc or sponsored; none on a `nofollow` page), sorted; at most LINKED_DOMAINS_MAX, the
+    most-linked kept: the edges of the warehouse's `domain_links` graph."""
 
     def identity(self) -> tuple[object, ...]:
         return (url_key(self.url),)
@@ -185,9 +200,29 @@ class Backlink(Record):
     """The linking page may be indexed by search engines (no `noindex`), as on its page record."""
     source_type: str = "other"
     """The linking page's type (`forum_thread`, `blog_post`, ...), as on its page record."""
+    quality: int = 0
+    """How much the link is worth, 0-100: see the README's "Link quality" (weights in
+    LINK_QUALITY_WEIGHTS)."""
+    quality_reasons: list[str] = field(default_factory=list)
+    """Why: each signal with its signed points (`followed +20`, `footer -15`, `nofollow comment link
+    -25`); a signal that could not be judged says so (`... (not scored)`)."""
+
+    role: str = TARGET_ROLE
+    """`target` (a link to the crawl's target) or `competitor` (a link to a competitor given with
+    `-a competitors=`; then `target` is the competitor's host)."""
+    main_target: str = ""
+    """The crawl's target (`-a target=`), whatever the `role`."""
+
+    def __post_init__(self) -> None:
+        self.main_target = self.main_target or self.target
+        super().__post_init__()
 
     def identity(self) -> tuple[object, ...]:
-        return (url_key(self.source_url), url_key(self.target_url), self.anchor_text, self.position)
+        # (a competitor's record also names the crawl's target: the same link seen by a crawl of
+        # the competitor itself is that crawl's target record, another record)
+        return (url_key(self.source_url), url_key(self.target_url), self.anchor_text, self.position) + (
+            (self.main_target,) if self.role == COMPETITOR_ROLE else ()
+        )
 
 
 @dataclass(kw_only=True)
@@ -217,9 +252,20 @@ class Mention(Record):
     """1, 2, ... for the same term on the same page."""
     discovered_by: str | None = None
     """As on the page record: how the crawl came to the page."""
+    role: str = TARGET_ROLE
+    """`target` (the crawl's target's brand) or `competitor` (a competitor's brand, `-a competitors=`; then
+    `target` is the competitor's host, and `linked` / `unlinked` are about links to the competitor)."""
+    main_target: str = ""
+    """The crawl's target (`-a target=`), whatever the `role`."""
+
+    def __post_init__(self) -> None:
+        self.main_target = self.main_target or self.target
+        super().__post_init__()
 
     def identity(self) -> tuple[object, ...]:
-        return (url_key(self.source_url), self.term.lower(), self.occurrence)
+        return (url_key(self.source_url), self.term.lower(), self.occurrence) + (
+            (self.main_target,) if self.role == COMPETITOR_ROLE else ()
+        )
 
 
 @dataclass(kw_only=True)
@@ -242,7 +288,9 @@ class Lead(Record):
     author_website: str | None = None
     """The author's own website, when the page gives one (a comment author's URL, a profile's rel=me link)."""
     mention_date: str | None = None
-    """When the mentioning post or comment (or the article) was published, as the page writes it."""
+    """When the mentioning post or comment (or the article) was published, ISO 8601: `2026-03-14`, or
+    `2026-03-14T09:30:00Z` (a time with a zone, in UTC), or `2026-03-14T09:30:00` (the site's local
+    time, the page giving no zone); null when the page gives no absolute date ("3 days ago")."""
     emails: list[str] = field(default_factory=list)
     """`mailto:` links and addresses in text, also obfuscated (`name [at] site [dot] com`); the target's own
     addresses are left out."""
@@ -259,6 +307,41 @@ class Lead(Record):
 
     def identity(self) -> tuple[object, ...]:
         return (url_key(self.source_url), (self.author or "").lower())
+
+
+@dataclass(kw_only=True)
+class Gap(Record):
+    """A gap lead: a crawled page that links to one or more competitors (`-a competitors=`) but not to the
+    target (`target`), with the page's contacts; one per page."""
+
+    TYPE = "gap"
+    source_url: str
+    """The page."""
+    source_domain: str
+    """The page's registrable domain."""
+    title: str | None = None
+    """The page title."""
+    competitors: list[str] = field(default_factory=list)
+    """The competitors' hosts the page links to, in the order of their first link."""
+    competitor_links: int = 0
+    """How many links to competitors the page has (share and follow buttons left out)."""
+    followed: bool = False
+    """At least one of those links has no nofollow, ugc or sponsored."""
+    emails: list[str] = field(default_factory=list)
+    """As on lead records: the page's contact addresses (the target's and the competitors' left out)."""
+    contact_url: str | None = None
+    """The site's contact page (else its about page) when the page links it."""
+    social_profiles: list[str] = field(default_factory=list)
+    """The site's own social profiles (as on lead records)."""
+    source_type: str = "other"
+    """The page's `source_type`, as on the page record."""
+    indexable: bool = True
+    """The page may be indexed by search engines, as on its page record."""
+    discovered_by: str | None = None
+    """As on the page record: how the crawl came to the page."""
+
+    def identity(self) -> tuple[object, ...]:
+        return (url_key(self.source_url),)
 
 
 @dataclass(kw_only=True)
@@ -375,7 +458,11 @@ class Summary(Record):
     """Crawls of a vendor export: its claimed links per status (`{"verified": n, "changed": n, ...}`)."""
     arguments: dict | None = None
     """What the crawl was asked: target, brand terms, brand case, exclusions, context words, how many
-    seeds and of what kind, depth, render mode, the discovery sources that ran, since, max pages."""
+    seeds and of what kind, depth, render mode, the discovery sources that ran, since, max pages,
+    competitors (host: brand terms)."""
+    competitors: dict | None = None
+    """Crawls with `-a competitors=`: per competitor host, `backlinks`, `referring_domains`, `mentions` and
+    `gap_pages` (the other counts are the target's only)."""
 
     def identity(self) -> tuple[object, ...]:
         return (self.crawl_id, self.worker)
@@ -460,9 +547,61 @@ class LinkChange(Record):
         )
 
 
+@dataclass(kw_only=True)
+class Prospect(Record):
+    """A page that invites a link: a "write for us" page, a resource page or a roundup, found on a
+    crawled page by extract/prospects.py (one per page)."""
+
+    TYPE = "prospect"
+    source_url: str
+    """The page."""
+    source_domain: str
+    """The page's registrable domain."""
+    kind: str
+    """`write_for_us` (an invitation to contribute), `resource_page` (a links page) or `roundup` (a
+    "best of" list naming several brands)."""
+    evidence: list[str] = field(default_factory=list)
+    """What decided `kind`: `title: Write for us`, `url: write-for-us`, `text: guest post, guidelines`,
+    `form: submission`, `links: 9 sites in content`, `names: brewbird.io, kettlecraft.com`."""
+    niche_relevance: float | None = None
+    """How much the page is about the target's niche, 0-1 (its words against the target's own indexed
+    pages); null when no page of the target was indexed (e.g. `-a check_links=false`)."""
+    title: str | None = None
+    """The page title."""
+    links_to_target: bool = False
+    """The page already links to the target (share buttons aside)."""
+    competitors: list[str] = field(default_factory=list)
+    """The competitors (`-a competitors=`) it links to or names, by host."""
+    emails: list[str] = field(default_factory=list)
+    """E-mail addresses on the page, as on a lead (the target's own left out)."""
+    contact_url: str | None = None
+    """The site's contact page (else its about page) when the page links it."""
+    social_profiles: list[str] = field(default_factory=list)
+    """The site's own social profiles, as on a lead."""
+    source_type: str = "other"
+    """The page's `source_type`, as on the page record."""
+    discovered_by: str | None = None
+    """As on the page record: how the crawl came to the page."""
+
+    def identity(self) -> tuple[object, ...]:
+        return (url_key(self.source_url),)
+
+
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.TYPE: cls
-    for cls in (Page, Backlink, Mention, Lead, BrokenLink, LinkStatus, LinkClaim, LinkChange, Summary)
+    for cls in (
+        Page,
+        Backlink,
+        Mention,
+        Lead,
+        Gap,
+        BrokenLink,
+        LinkStatus,
+        LinkClaim,
+        LinkChange,
+        Summary,
+        Prospect,
+    )
 }
 
 

@@ -38,8 +38,9 @@ from scrapy.http import Response
 from scrapy.http.headers import Headers
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
+from backlink_spider.responses import mime_type
 from backlink_spider.target import host_of, registered_domain
-from backlink_spider.urls import canonical_url
+from backlink_spider.urls import canonical_url, trailing_slash_key
 
 logger = logging.getLogger(__name__)
 
@@ -196,14 +197,6 @@ def calendar_years(url: str) -> tuple[int, ...] | None:
 def calendar_far(years: tuple[int, ...], this_year: int, max_years: int) -> bool:
     """A year more than `max_years` away from `this_year` (either way)."""
     return any(abs(year - this_year) > max_years for year in years)
-
-
-def trailing_slash_key(url: str) -> str:
-    """`url` with the trailing slash of its path removed (not the root's): the key under which
-    `https://x/a/` and `https://x/a` are one page."""
-    parts = urlsplit(url)
-    path = parts.path.rstrip("/") or "/"
-    return f"{parts.scheme}://{parts.netloc}{path}" + (f"?{parts.query}" if parts.query else "")
 
 
 @dataclass(frozen=True)
@@ -413,12 +406,6 @@ NON_HTML_TYPES = frozenset(
 SEED_DOCUMENT_TYPES = frozenset(
     {"application/gzip", "application/x-gzip", "application/octet-stream", "binary/octet-stream"}
 )
-
-
-def mime_type(content_type: str | bytes | None) -> str:
-    if isinstance(content_type, bytes):
-        content_type = content_type.decode("latin-1")
-    return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 def clearly_not_html(content_type: str | bytes | None, *, seed: bool) -> bool:

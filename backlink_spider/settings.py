@@ -38,20 +38,24 @@ TELNETCONSOLE_ENABLED = False
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
 
 # --- politeness ---------------------------------------------------------------------------------
+# robots.txt is obeyed (Protego), for pages and link checks.
 ROBOTSTXT_OBEY = True
 # Identify the crawler; CONTACT_URL is appended so site owners can reach whoever runs it.
 CONTACT_URL = "https://github.com/backlink-spider/backlink-spider"
 USER_AGENT = "backlink-spider/0.1 (+{contact})"
+# AutoThrottle adapts each site's delay to its response times; at most 4 requests per site at once.
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Seconds before a download is abandoned.
 DOWNLOAD_TIMEOUT = 30
 # Pages larger than this are cut off (bytes).
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# A failed download is tried twice more; redirect chains end after 10 hops; no cookies are kept.
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
@@ -175,6 +179,69 @@ TARGET_PAGES_MAX = 200
 # How long the crawl waits for the target's pages before it starts on the seeds (seconds).
 TARGET_PAGES_WAIT = 60
 
+# --- competitors (-a competitors=, matched in the same pass as the target) ---
+# At most this many competitor sites per crawl; more is an argument error (exit 2).
+COMPETITORS_MAX = 10
+
+# --- link quality and referring-domain authority (quality.py, authority.py) ---
+# Points of each signal of a backlink's `quality` (base + points, clamped to 0-100; README "Link
+# quality"). Give every entry when overriding (a settings file: {**LINK_QUALITY_WEIGHTS, "footer": -20}).
+LINK_QUALITY_WEIGHTS = {
+    "base": 40,  # every link starts here
+    "followed": 20,  # no nofollow, ugc or sponsored: the link passes standing
+    "nofollow": 0,  # rel=nofollow: a hint that passes little
+    "ugc": 0,  # rel=ugc: user-generated content
+    "sponsored": -10,  # rel=sponsored: a paid placement
+    "hidden": -30,  # a reader cannot see it (a classic spam pattern)
+    "noindex": -20,  # the linking page asks not to be indexed
+    "content": 10,  # position: in the page's editorial content
+    "comment": -15,  # position: in a comment (followed)
+    "nofollow_comment": -25,  # position: in a comment, nofollow or ugc: the classic self-made link
+    "profile": -10,  # position: a profile's bio or links area
+    "sidebar": -10,  # position: sidebar (template)
+    "header": -10,  # position: header (template)
+    "nav": -10,  # position: navigation (template)
+    "footer": -15,  # position: footer (template)
+    "share": -35,  # position: a share or follow button (the widget's link, not the author's)
+    "sitewide": -10,  # in a template position: repeated on every page of the site
+    "link_farm": -50,  # full penalty at 300 links to other sites on the page, growing from 50
+    "anchor_descriptive": 5,  # anchor: words that say what the page is
+    "anchor_branded": 5,  # anchor: names the brand
+    "anchor_exact": 0,  # anchor: exactly the target page's keywords (over-optimised when common)
+    "anchor_url": 0,  # anchor: a naked URL or domain
+    "anchor_generic": -5,  # anchor: "click here", "website", "read more"
+    "anchor_image_alt": 2,  # an image link with alt text
+    "anchor_image_no_alt": -5,  # an image link without alt text
+    "anchor_empty": -5,  # no anchor text at all
+    "relevance": 10,  # topical relevance to the target's pages: in full from TF-IDF cosine 0.5
+    "editorial": 10,  # source type: in the content of a news article or blog post
+    "self_made": -10,  # source type: forum thread, blog comments, directory, social profile
+    "authority": 20,  # the referring domain's authority score 0-100, scaled (100 = all of it)
+}
+# The authority CSV (domain,score,in_domains) written by `backlinks-load --write-domain-authority`
+# or converted from Common Crawl's domain ranks; empty = authority is not scored.
+DOMAIN_AUTHORITY_FILE = ""
+# A page record's `linked_domains` keeps at most this many domains (the most-linked); 0 = all.
+LINKED_DOMAINS_MAX = 200
+
+# --- prospects (pages that invite a link: extract/prospects.py, `prospect` records) ---
+# Write `prospect` records for "write for us" pages, resource pages and roundups found on crawled pages.
+PROSPECTS_ENABLED = True
+# A resource page links at least this many other sites in its main content.
+PROSPECT_RESOURCE_MIN_SITES = 5
+# A roundup without two brands of the niche named links at least this many other sites in its content.
+PROSPECT_ROUNDUP_MIN_SITES = 3
+# Prospects less relevant to the target's niche than this (0-1: the page's words against the niche
+# terms of the target's own pages) are not written; with no target page indexed, relevance is
+# unknown (null) and none is dropped.
+PROSPECT_MIN_RELEVANCE = 0.1
+# Discovery: also ask the search sources (searxng, brave, marginalia, mojeek) for prospect pages,
+# with queries built from the target's niche terms ('"kettle" "write for us"', '"kettle" "guest post"',
+# '"kettle" "useful links"', 'best kettle', then the next term); off unless set (-s PROSPECT_QUERIES=True).
+PROSPECT_QUERIES = False
+# At most this many prospect queries per search source (within its DISCOVERY_MAX_REQUESTS).
+PROSPECT_QUERIES_MAX = 8
+
 # --- rendering ----------------------------------------------------------------------------------
 # Path or name of the Chromium to use; empty = Playwright's own, else a system chromium.
 BROWSER_EXECUTABLE = ""
@@ -219,11 +286,19 @@ RENDER_NEVER_HOSTS = []
 # render=auto: a page the static fetch showed needs a browser is rendered from that response (its
 # main document is not downloaded again; scripts, styles and data requests are fetched as usual).
 RENDER_REUSE_STATIC = True
-# render=auto learns per site: this many static-looking pages of each site are rendered as samples;
+# render=auto learns per site: this many ambiguous pages of each site (and of each platform, shared
+# between its sites) are rendered as samples;
 # if rendering shows target links, mentions, or RENDER_REVEAL_RATIO times the links or text that the
 # static HTML has, the whole site is rendered from then on; otherwise it is crawled statically.
 RENDER_SAMPLE_PAGES = 2
 RENDER_REVEAL_RATIO = 1.5
+# render=auto remembers what samples decided per site and platform across crawls, in a JSON file
+# (RENDER_DECISIONS_FILE; empty = render-decisions.json in JOBDIR when set, else state/render-decisions.json
+# in OUTPUT_DIR). False = no store: every crawl samples afresh.
+RENDER_DECISIONS_ENABLED = True
+RENDER_DECISIONS_FILE = ""
+# A remembered decision is sampled again once it is this many days old (at the crawl's start).
+RENDER_DECISIONS_DAYS = 30
 # Time the in-page interaction may take (ms).
 RENDER_PAGE_BUDGET_MS = 15_000
 # Cap on each renderer's JavaScript heap (MB; 0 = Chromium's own): a page that builds a huge DOM
@@ -256,6 +331,12 @@ RENDER_BLOCKED_HOSTS = [
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+
+# --- feeds (-o / FEEDS; backlink_spider/feeds.py) ---
+# A feed whose file name is a record type, singular or plural (`-o backlinks.csv`, leads.jsonl,
+# broken_links.csv), gets that type's records only (Scrapy's `item_classes`, set when the feed sets
+# neither it nor `item_filter`). False: every feed gets every record, as in plain Scrapy.
+FEED_RECORD_TYPE_FROM_NAME = True
 
 # --- scope, traps, politeness (backlink_spider/scope.py) ---
 # Page requests (the crawl frontier: requests with a hop; not link checks, searches, robots.txt).
@@ -338,6 +419,7 @@ ALERT_RETRY_BACKOFF = 2.0
 ALERT_STATE = ""
 
 # --- components (every one of the project's, in one place) ---------------------------------------
+# Host aliases, host filter, address guard, Retry-After, redirects that are never dropped.
 DOWNLOADER_MIDDLEWARES = {
     # All before robots.txt (100), so robots.txt fetches are aliased, filtered and guarded too.
     "backlink_spider.middlewares.HostAliasMiddleware": 40,
@@ -349,14 +431,18 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "backlink_spider.middlewares.RedirectEveryHopMiddleware": 600,
 }
+# Crawl scope: depth, caps, spider traps.
 SPIDER_MIDDLEWARES = {"backlink_spider.scope.CrawlScopeMiddleware": 800}
+# Duplicate records dropped, then JSONL files written.
 ITEM_PIPELINES = {
     "pipelines.dedupe.DedupePipeline": 200,
     "pipelines.jsonl.JsonlWriterPipeline": 900,
 }
 # With -s REDIS_URL=redis://host:port/db (and the same -s CRAWL_ID on every process), N processes
 # or Scrapyd nodes share one frontier in Redis; without it, this add-on changes nothing.
-ADDONS = {"backlink_spider.distributed.RedisAddon": 0}
+# RecordTypeFeeds: `-o backlinks.csv` (a feed named for a record type) gets that type only.
+ADDONS = {"backlink_spider.distributed.RedisAddon": 0, "backlink_spider.feeds.RecordTypeFeeds": 10}
+# GC tuning, stats file, summary and report, non-HTML abort, progress, alerts.
 EXTENSIONS = {
     # Python's garbage collector tuned for the crawl (GC_THRESHOLDS, GC_FREEZE_AT_START).
     "backlink_spider.gctuning.GarbageCollectorTuning": 0,

@@ -53,7 +53,12 @@ async (opts) => {
   const mark = () => ({height: root().scrollHeight, nodes: allElements.length, since: now()});
   const grew = (before) => root().scrollHeight > before.height || allElements.length > before.nodes;
 
+  // phase times (ms), for bench/breakdown.py: not used by the crawl
+  const timings = {settleMs: 0, scrollMs: 0, clicksMs: 0, serialiseMs: 0, scrolls: 0};
+  let phase = now();
   await settle(started);
+  timings.settleMs = now() - phase;
+  phase = now();
 
   // --- scrolling: to the bottom, where infinite lists and lazy comment sections load, until a
   // scroll adds nothing
@@ -65,6 +70,9 @@ async (opts) => {
     await settle(before.since);
     if (!grew(before)) break;
   }
+  timings.scrollMs = now() - phase;
+  timings.scrolls = scrolls;
+  phase = now();
 
   // --- "load more": controls named so (several languages) or matched by opts.clickSelectors, that
   // run a script in place. Never a link that navigates, a form's submit button, or a control
@@ -173,6 +181,8 @@ async (opts) => {
     await settle(before.since);
     productive.set(button, grew(before));
   }
+  timings.clicksMs = now() - phase;
+  phase = now();
   window.scrollTo(0, 0);
   observer.disconnect();
   // the page keeps running until it is closed: give it back its own fetch and XHR
@@ -256,7 +266,8 @@ async (opts) => {
   };
   serialise(document.documentElement, false, false);
   const result = {html: "<!DOCTYPE html>" + out.join("").slice(0, opts.maxChars), url: location.href,
-                  clicks: clicks, truncated: truncated};
+                  clicks: clicks, truncated: truncated, timings: timings};
+  timings.serialiseMs = now() - phase;
   // The page's own copy is no longer needed: emptied, the DOM costs nothing to hand over again
   // (the download handler still reads page.content() after the page methods).
   if (document.contentType === "text/html") document.documentElement.replaceChildren();

@@ -84,8 +84,10 @@ class Target:
     brand_terms: tuple[str, ...]
 
     @classmethod
-    def parse(cls, value: str | None, brand: str | None = None) -> Target:
-        """Normalise a user's `target` (domain, `www.` form, URL with path, IDN) or raise TargetError."""
+    def parse(cls, value: str | None, brand: str | None = None, *, what: str = "target") -> Target:
+        """Normalise a user's `target` (domain, `www.` form, URL with path, IDN) or raise TargetError.
+
+        `what` names the site in error messages (`target`, `competitor`)."""
         if value is None or not value.strip():
             raise TargetError("missing -a target=DOMAIN (the site to find backlinks and mentions of)")
         raw = value.strip()
@@ -95,24 +97,24 @@ class Target:
             hostname = parts.hostname or ""
             parts.port  # noqa: B018  (raises on a bad port)
         except ValueError as exc:
-            raise TargetError(f"target {raw!r} is not a domain or URL: {exc}") from None
+            raise TargetError(f"{what} {raw!r} is not a domain or URL: {exc}") from None
         if parts.scheme not in ("", "http", "https"):
-            raise TargetError(f"target {raw!r} has scheme {parts.scheme!r}; give a domain or an http(s) URL")
+            raise TargetError(f"{what} {raw!r} has scheme {parts.scheme!r}; give a domain or an http(s) URL")
         try:
             host = host_to_ascii(hostname)
         except UnicodeError:
-            raise TargetError(f"target {raw!r} is not a valid domain name") from None
+            raise TargetError(f"{what} {raw!r} is not a valid domain name") from None
         if host.startswith("www."):
             host = host[4:]
         if not host:
-            raise TargetError(f"target {raw!r} has no host name")
+            raise TargetError(f"{what} {raw!r} has no host name")
         if _is_ip(host):
-            raise TargetError(f"target {raw!r} is an IP address; give the site's domain name")
+            raise TargetError(f"{what} {raw!r} is an IP address; give the site's domain name")
         labels = host.split(".")
         if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
-            raise TargetError(f"target {raw!r} is not a valid domain name")
+            raise TargetError(f"{what} {raw!r} is not a valid domain name")
         if not _EXTRACT(host).suffix:
-            raise TargetError(f"target {raw!r} has no known public suffix (like .com or .co.uk)")
+            raise TargetError(f"{what} {raw!r} has no known public suffix (like .com or .co.uk)")
         terms = parse_terms(brand) if brand is not None else ()
         if brand is not None and not terms:
             raise TargetError("-a brand= is empty; give comma-separated brand names or leave it out")

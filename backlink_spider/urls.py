@@ -95,14 +95,20 @@ def canonical_url(url: str) -> str:
     return _w3lib_canonicalize(urlunsplit((scheme, netloc, path, query, "")), keep_blank_values=True)
 
 
+def trailing_slash_key(url: str) -> str:
+    """`url` without its fragment and with the trailing slash of its path removed (not the root's),
+    so `https://x/a/` and `https://x/a` are one page: the one trailing-slash rule (url_key and the
+    crawl scope use it). String operations only: it never raises, whatever the URL."""
+    scheme, sep, rest = url.partition("#")[0].partition("://")
+    path, mark, query = rest.partition("?")
+    host, _, path = path.partition("/")
+    return f"{scheme}{sep}{host}/{path.rstrip('/')}{mark}{query}"
+
+
 def url_key(url: str) -> str:
     """Identity of a page for deduplication: the canonical URL without its scheme and without a
     trailing slash, so `http://x/a/`, `https://x/a#top` and `https://x/a?utm_source=y` are one."""
-    _, _, rest = canonical_url(url).partition("://")
-    path, mark, query = rest.partition("?")
-    if path.endswith("/") and path.count("/") > 1:
-        path = path.rstrip("/")
-    return path + mark + query
+    return trailing_slash_key(canonical_url(url)).partition("://")[2]
 
 
 # --- redirectors ---------------------------------------------------------------------------

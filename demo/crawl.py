@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from demo.discovery import DemoSources
-from demo.serve import DemoWeb
+from demo.serve import COMPETITOR_DOMAIN, DemoWeb
 from pipelines.warehouse.load import main as load_main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +38,23 @@ def print_outreach_queue(database: Path, limit: int = 5) -> None:
     print("\nTop of outreach_queue (pages that mention BrewBird without linking to it):")
     for url, title, mentions, snippet in rows:
         print(f"  - {title or url}\n    {url}\n    {mentions} mention(s): {snippet}")
+
+
+def print_prospects(database: Path, limit: int = 5) -> None:
+    """The top of the `prospects_latest` view: pages that invite a link."""
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as connection:
+        rows = connection.execute(
+            "SELECT source_url, kind, niche_relevance, links_to_target FROM prospects_latest "
+            "WHERE target = 'brewbird.io' ORDER BY rank_in_target LIMIT ?",
+            [limit],
+        ).fetchall()
+    print("\nTop of prospects_latest (pages that invite a link):")
+    for url, kind, relevance, linked in rows:
+        niche = "unknown" if relevance is None else f"{relevance:.0%}"
+        already = ", links to BrewBird already" if linked else ""
+        print(f"  - {kind}: {url}\n    niche relevance {niche}{already}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,7 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     stack = ExitStack()
     try:
         print("Demo web:", ", ".join(f"{name} {url}" for name, url in web.urls.items()), flush=True)
-        arguments = {"target": "brewbird.io", "depth": args.depth, "render": args.render}
+        arguments = {
+            "target": "brewbird.io",
+            "competitors": COMPETITOR_DOMAIN,  # KettleCraft, served by the rival site
+            "depth": args.depth,
+            "render": args.render,
+        }
         if args.seeds:
             arguments["seeds"] = ",".join(web.seeds)
             discovery = {}
@@ -91,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     if load_main([args.output_dir, "--duckdb", str(database)]) != 0:
         return 1
     print_outreach_queue(database)
+    print_prospects(database)
     leads_csv = Path(args.output_dir) / "exports" / f"leads-{crawl_id}.csv"
     if leads_csv.exists():
         print(f"\nLeads for a spreadsheet: {leads_csv.resolve()}")

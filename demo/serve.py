@@ -1,4 +1,4 @@
-"""Serve the BrewBird demo web: seven small static sites on loopback.
+"""Serve the BrewBird demo web: eight small static sites on loopback.
 
 Each site in ``demo/sites/<name>/`` gets its own ``ThreadingHTTPServer`` on
 its own loopback address (see ``SITES``).  All sites share one port number
@@ -10,7 +10,7 @@ Python API::
     from demo.serve import DemoWeb
     with DemoWeb(port=0) as web:          # or web = DemoWeb(...); web.start()
         web.urls    # {"forum": "http://127.0.10.1:41234", ...}
-        web.seeds   # ["http://127.0.10.1:41234/", ...]  (all but brewbird)
+        web.seeds   # ["http://127.0.10.1:41234/", ...]  (all but brewbird and rival)
 
 CLI::
 
@@ -50,10 +50,15 @@ SITES: dict[str, str] = {
     "news": "127.0.10.5",
     "resources": "127.0.10.6",
     "brewbird": "127.0.10.7",
+    "rival": "127.0.10.8",
 }
 TARGET_SITE = "brewbird"
 # Public hosts of the target that the ``brewbird`` site stands in for.
 TARGET_HOSTS = ("brewbird.io", "www.brewbird.io", "shop.brewbird.io", "blog.brewbird.io")
+# The competitor's site (KettleCraft, a rival coffee-gear brand) and the public hosts it stands in for.
+COMPETITOR_SITE = "rival"
+COMPETITOR_DOMAIN = "kettlecraft.com"
+COMPETITOR_HOSTS = ("kettlecraft.com", "www.kettlecraft.com")
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -166,7 +171,7 @@ class DemoWeb:
     # ----------------------------------------------------------------- API
     @property
     def seeds(self) -> list[str]:
-        return [url + "/" for name, url in self.urls.items() if name != TARGET_SITE]
+        return [url + "/" for name, url in self.urls.items() if name not in (TARGET_SITE, COMPETITOR_SITE)]
 
     @property
     def target_hosts(self) -> dict[str, str]:
@@ -174,12 +179,18 @@ class DemoWeb:
         base = self.urls.get(TARGET_SITE)
         return {h: base for h in TARGET_HOSTS} if base else {}
 
+    @property
+    def competitor_hosts(self) -> dict[str, str]:
+        """Public hosts of the competitor (kettlecraft.com) -> base URL of the ``rival`` stand-in site."""
+        base = self.urls.get(COMPETITOR_SITE)
+        return {h: base for h in COMPETITOR_HOSTS} if base else {}
+
     def crawl_settings(self) -> dict[str, str]:
         """Settings every crawl of the demo web needs: loopback allowed, the target's public hosts
         served by the stand-in site, and no request ever leaving the demo web."""
         return {
             "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
-            "HOST_ALIASES": json.dumps(self.target_hosts),
+            "HOST_ALIASES": json.dumps({**self.target_hosts, **self.competitor_hosts}),
             "ALLOWED_HOSTS": "127.0.10.*",
         }
 

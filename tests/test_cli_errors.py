@@ -65,7 +65,7 @@ from tests.conftest import run_crawl
             {"target": "brewbird.io", "seeds": "http://127.0.10.1:9/", "dept": "2"},
             "unknown argument -a dept=... "
             "(known: target, brand, seeds, depth, render, brand_case, exclude, context, check_links, "
-            "max_pages, sources, since, wikis)",
+            "max_pages, sources, since, wikis, competitors)",
         ),
     ],
 )

@@ -48,8 +48,21 @@ STATIC_BACKLINKS = {
     ),
     *{
         ("directory", path, "https://www.brewbird.io/", "BrewBird", (), "footer", False, "text", None, None)
-        for path in ("/", "/best-coffee-tools/", "/submit/", "/legal/")
+        for path in ("/", "/best-coffee-tools/", "/submit/", "/legal/", "/partners/")
     },
+    # the link farm: one BrewBird link among 320 links to other sites
+    (
+        "directory",
+        "/partners/",
+        "https://brewbird.io/kettles/smart-kettle",
+        "BrewBird smart kettle",
+        (),
+        "content",
+        False,
+        "text",
+        None,
+        None,
+    ),
     (
         "directory",
         "/best-coffee-tools/",
@@ -172,6 +185,7 @@ STATIC_MENTIONS = {
     ("directory", "/best-coffee-tools/"): [("BrewBird", "name", True), ("BrewBird", "name", True)],
     ("directory", "/submit/"): [("BrewBird", "name", True)],
     ("directory", "/legal/"): [("BrewBird", "name", True)],
+    ("directory", "/partners/"): [("BrewBird", "name", True), ("BrewBird", "name", True)],
     ("news", "/2026/05/coffee-startups-raise/"): [
         ("BrewBird", "name", False),
         ("brewbird.io", "domain", False),
@@ -183,6 +197,8 @@ STATIC_MENTIONS = {
         ("brewbird.io", "domain", True),
     ],
     ("resources", "/"): [("BrewBird", "name", True)],
+    # the roundup names BrewBird without linking it (it links KettleCraft)
+    ("news", "/2026/06/best-coffee-grinders/"): [("BrewBird", "name", False)],
 }
 RENDERED_ONLY_MENTIONS = {
     ("forum", "/t/best-gooseneck-kettle/42"): [("BrewBird", "name", True), ("BrewBird", "name", False)],
@@ -197,10 +213,11 @@ STATIC_UNLINKED = {
     ("forum", "/t/grinder-retention-tips/57"),
     ("blog", "/2026/04/espresso-grinders-compared/"),
     ("news", "/2026/05/coffee-startups-raise/"),
+    ("news", "/2026/06/best-coffee-grinders/"),
 }
 RENDERED_UNLINKED = STATIC_UNLINKED | {("social", "/@marco")}
 
-# Every page the crawl reaches with depth=2 from the six home pages, and its status.
+# Every page the crawl reaches with depth=2 from the six home pages (seeds: not brewbird or rival).
 PAGES = {
     ("forum", "/"): 200,
     ("forum", "/about"): 200,
@@ -209,6 +226,7 @@ PAGES = {
     ("forum", "/privacy"): 200,
     ("forum", "/t/best-gooseneck-kettle/42"): 200,
     ("forum", "/t/grinder-retention-tips/57"): 200,
+    ("forum", "/t/first-grinder-advice/63"): 200,  # a gap page: a reply links KettleCraft
     ("social", "/"): 200,
     ("social", "/about"): 200,
     ("social", "/terms"): 200,
@@ -218,6 +236,8 @@ PAGES = {
     ("blog", "/"): 200,
     BLOG_POST: 200,
     ("blog", "/2026/04/espresso-grinders-compared/"): 200,
+    ("blog", "/2026/05/gooseneck-kettles-tested/"): 200,  # a gap page: links KettleCraft
+    ("blog", "/write-for-us/"): 200,  # a prospect
     ("blog", "/author/sam-rivera/"): 200,
     ("blog", "/contact/"): 200,
     ("blog", "/privacy-policy/"): 200,
@@ -225,9 +245,12 @@ PAGES = {
     ("directory", "/best-coffee-tools/"): 200,
     ("directory", "/submit/"): 200,
     ("directory", "/legal/"): 200,
+    ("directory", "/partners/"): 200,  # the link farm
     ("news", "/"): 200,
     ("news", "/2026/05/coffee-startups-raise/"): 200,
     ("news", "/2026/05/tariffs/"): 200,
+    ("news", "/2026/06/best-coffee-grinders/"): 200,  # a roundup naming BrewBird and KettleCraft
+    ("news", "/resources/"): 200,  # a resource page linking KettleCraft
     ("news", "/archive/"): 200,
     ("news", "/archive/2019/11/smart-kettle-startup-launches/"): 200,
     ("news", "/legal/"): 200,
@@ -365,11 +388,10 @@ def test_auto_renders_only_the_pages_that_need_it(demo_web, auto_crawl):
         ("social", "/@janedoe"): "empty-app-root",
         ("social", "/@marco"): "empty-app-root",
     }
-    # plus two static-looking samples per site (RENDER_SAMPLE_PAGES); none revealed anything, so
-    # no site was switched to rendering
-    samples = [site for (site, _), reason in rendered.items() if reason == "sample"]
-    assert sorted(samples) == sorted(site for site in demo_web.urls if site != "brewbird" for _ in range(2))
-    assert "site-learned" not in {p["render_reason"] for p in pages}
+    # and no samples: the demo's other pages run no script, so their static HTML is the page
+    assert rendered.keys() == shells.keys()
+    static = [p for p in pages if p["status"] == 200 and not p["rendered"]]
+    assert auto_crawl.stat("render/auto/static/no-scripts") == len(static)
 
 
 def test_records_have_the_common_fields(static_crawl):
@@ -513,20 +535,20 @@ def test_summary_record_and_printed_summary(static_crawl):
     assert numbers == {
         "spider": "mentions",
         "finish_reason": "finished",
-        "pages": 36,
+        "pages": 42,
         "rendered_pages": 0,
         "errors": 4,
-        "backlinks": 14,
+        "backlinks": 16,
         "referring_domains": 4,
-        "followed_share": 0.857,
-        "mentions": 19,
-        "unlinked_mention_pages": 3,
-        "leads": 3,
+        "followed_share": 0.875,
+        "mentions": 22,
+        "unlinked_mention_pages": 4,
+        "leads": 4,
         "broken_links": 5,
         "reclaim": 1,
     }
-    assert "backlinks: 14 from 4 referring domains, 86% followed, 1 to reclaim" in static_crawl.stdout
-    assert "mentions: 19; unlinked-mention pages: 3; leads: 3" in static_crawl.stdout
+    assert "backlinks: 16 from 4 referring domains, 88% followed, 1 to reclaim" in static_crawl.stdout
+    assert "mentions: 22; unlinked-mention pages: 4; leads: 4" in static_crawl.stdout
 
 
 def test_followed_urls_memory_saves_requests_not_records(demo_web, static_crawl, tmp_path_factory):
@@ -668,6 +690,15 @@ def test_leads_exact_and_leads_csv(demo_web, static_crawl, rendered_crawl):
             "news_article",
         ),
         f"{social}/@marco": ("Marco Silva", [], f"{social}/about", [], 2, "social_profile"),  # the owner
+        # the roundup names BrewBird in its list and links only KettleCraft and others
+        f"{news}/2026/06/best-coffee-grinders/": (
+            "Luis Ortega",
+            ["tips@dailygrind.example", "luis.ortega@dailygrind.example"],
+            None,
+            ["https://twitter.com/dailygrindnews", "https://www.linkedin.com/company/dailygrind-news"],
+            1,
+            "news_article",
+        ),
     }
     assert leads[f"{news}/2026/05/coffee-startups-raise/"]["snippet"].startswith(
         "The largest round went to BrewBird"

@@ -25,6 +25,7 @@ from backlink_spider.discovery import (
     sniff_seed_document,
 )
 from backlink_spider.target import Target
+from tests.conftest import project_settings
 from tests.fake_searxng import FakeSearxng
 
 SM_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -704,7 +705,7 @@ def test_search_is_off_without_a_search_url():
 
 
 def test_searxng_from_settings_with_defaults_and_overrides():
-    provider = provider_from_settings(Settings({"SEARCH_URL": "http://127.0.0.1:8888/"}))
+    provider = provider_from_settings(Settings(project_settings(SEARCH_URL="http://127.0.0.1:8888/")))
     assert type(provider) is SearxngProvider
     assert (provider.base_url, provider.max_queries, provider.pages, provider.max_results) == (
         "http://127.0.0.1:8888",
@@ -731,12 +732,12 @@ def test_searxng_from_settings_with_defaults_and_overrides():
 
 def test_user_provider_by_dotted_path():
     settings = Settings(
-        {
-            "SEARCH_URL": "https://api.search.example/",
-            "SEARCH_PROVIDER": "tests.test_discovery.ExampleProvider",
-            "SEARCH_MAX_QUERIES": 3,
-            "EXAMPLE_API_KEY": "k1",
-        }
+        project_settings(
+            SEARCH_URL="https://api.search.example/",
+            SEARCH_PROVIDER="tests.test_discovery.ExampleProvider",
+            SEARCH_MAX_QUERIES=3,
+            EXAMPLE_API_KEY="k1",
+        )
     )
     provider = provider_from_settings(settings)
     assert type(provider).__name__ == "ExampleProvider"
@@ -786,5 +787,5 @@ def test_user_provider_by_dotted_path():
 )
 def test_bad_search_settings(settings, message):
     with pytest.raises(DiscoveryError) as caught:
-        provider_from_settings(Settings({"SEARCH_URL": "https://searx.example", **settings}))
+        provider_from_settings(Settings(project_settings(SEARCH_URL="https://searx.example") | settings))
     assert str(caught.value) == message

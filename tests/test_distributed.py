@@ -251,8 +251,10 @@ def make_spider():
     from scrapy.utils.test import get_crawler
 
     from backlink_spider.spiders.mentions import MentionsSpider
+    from tests.conftest import project_settings as with_project_settings
 
-    crawler = get_crawler(MentionsSpider, {"CRAWL_ID": "pickle-test"})
+    settings = with_project_settings(CRAWL_ID="pickle-test", ADDONS={}, USER_AGENT="test")
+    crawler = get_crawler(MentionsSpider, settings)
     return MentionsSpider.from_crawler(
         crawler, target="brewbird.io", seeds="http://127.0.10.1:8800/", render="never"
     )
@@ -296,7 +298,7 @@ def test_only_page_requests_go_to_the_shared_queue():
     scheduler.shared_callbacks = set(project_settings.REDIS_SHARED_CALLBACKS)
     assert scheduler.is_shared(spider.crawl_request("http://127.0.10.1:8800/faq", hop=1))
     # Link checks feed state of the process that asked (waiting backlinks): they stay local.
-    assert not scheduler.is_shared(spider._check_request("https://brewbird.io/old-kettle-guide"))
+    assert not scheduler.is_shared(spider.link_checker.request("https://brewbird.io/old-kettle-guide"))
 
 
 @needs_redis

@@ -327,7 +327,7 @@ def test_a_wordpress_commenter_is_the_lead_with_their_website():
     <time datetime="2025-01-23T07:45:00+00:00">2025-01-23</time></a></div></footer>
     <div class="comment-content"><p>You forgot Acme.</p></div></article></li></ol></body></html>"""
     assert _leads(html, url="https://blog.example/vpn/") == [
-        ("Dana", None, "https://danareviews.example/", "2025-01-23T07:45:00+00:00", 1)
+        ("Dana", None, "https://danareviews.example/", "2025-01-23T07:45:00Z", 1)
     ]
 
 
@@ -337,7 +337,7 @@ def test_the_article_author_and_date_when_the_article_names_the_brand():
     <article><p>Acme is the kettle I use.</p><a rel="author" href="/author/sara/">Sara Quint</a></article>
     </body></html>"""
     assert _leads(html, url="https://blog.example/k/") == [
-        ("Sara Quint", "https://blog.example/author/sara/", None, "2025-01-21T10:00:00+00:00", 1)
+        ("Sara Quint", "https://blog.example/author/sara/", None, "2025-01-21T10:00:00Z", 1)
     ]
 
 

@@ -19,6 +19,7 @@ MENTIONS_ARGUMENTS = [
     "sources",
     "since",
     "wikis",
+    "competitors",
 ]
 
 

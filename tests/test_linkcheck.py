@@ -5,12 +5,12 @@ from twisted.python.failure import Failure
 
 from backlink_spider.linkcheck import (
     CheckResult,
-    LinkCheckBook,
     TargetIndex,
     describe_failure,
     is_dead,
     words,
 )
+from backlink_spider.linkchecker import LinkCheckBook
 
 
 @pytest.mark.parametrize(

@@ -113,7 +113,7 @@ def test_output_to_a_uri_goes_through_scrapys_feed_storages(demo_web, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     names = sorted(str(p.relative_to(destination)).split("/dt=")[0] for p in destination.rglob("*.jsonl"))
-    assert names == ["backlink", "lead", "mention", "page", "summary"]
+    assert names == ["backlink", "lead", "mention", "page", "prospect", "summary"]  # (/write-for-us/)
     assert (destination / "exports" / "leads-test.csv").is_file()
     assert (destination / "reports" / "test.html").is_file()
     assert not list(destination.rglob(".*.partial"))

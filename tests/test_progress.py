@@ -85,7 +85,7 @@ def test_demo_crawl_prints_progress_with_the_final_counts(demo_web, tmp_path):
         len(result.records("backlink")),
         len(result.records("mention")),
     ]
-    assert numbers[0] == 36 and numbers[2] == 4  # (the demo web's known counts)
+    assert numbers[0] == 42 and numbers[2] == 4  # (the demo web's known counts)
     # counts only grow
     pages_seen = [int(m.group(2).replace(",", "")) for m in lines]
     assert pages_seen == sorted(pages_seen)

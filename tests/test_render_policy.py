@@ -2,7 +2,7 @@
 
 import pytest
 
-from backlink_spider.render import render_reason
+from backlink_spider.fingerprints import render_reason
 
 ARTICLE = "<p>" + "A real server-rendered article with plenty of words in it. " * 10 + "</p>"
 

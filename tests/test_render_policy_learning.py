@@ -1,8 +1,11 @@
 """render=auto's per-site policy: user rules, app-shell evidence, sampling and learning."""
 
-from backlink_spider.render import PageCounts, RenderPolicy
+from backlink_spider.renderpolicy import PageCounts, RenderPolicy
 
-STATIC = "<html><body><main><p>" + "Plenty of server-rendered words here. " * 20 + "</p></main></body></html>"
+STATIC = (
+    "<html><body><main><p>" + "Plenty of server-rendered words here. " * 20 + "</p></main>"
+    "<script src='/widget.js'></script></body></html>"
+)
 SHELL = "<html><body><div id='root'></div><script src='/app.js'></script></body></html>"
 
 

@@ -39,9 +39,9 @@ from backlink_spider.scope import (
     too_deep,
     too_long,
     too_many_params,
-    trailing_slash_key,
     url_trap,
 )
+from backlink_spider.urls import trailing_slash_key
 from demo.serve import LoopbackHTTPServer
 from tests.conftest import project_settings, run_crawl
 

@@ -185,8 +185,9 @@ EXPECTED_BACKLINKS = {
     ("resources", "/", "https://www.brewbird.io/kettles/smart-kettle", "content", 200),
     *{
         ("directory", path, "https://www.brewbird.io/", "footer", 200)
-        for path in ("/", "/best-coffee-tools/", "/submit/", "/legal/")
+        for path in ("/", "/best-coffee-tools/", "/submit/", "/legal/", "/partners/")
     },
+    ("directory", "/partners/", "https://brewbird.io/kettles/smart-kettle", "content", 200),  # link farm
     (
         "directory",
         "/best-coffee-tools/",

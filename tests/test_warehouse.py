@@ -309,11 +309,11 @@ OUTREACH = sorted(
         (TARGET, "c2", FORUM, "Forum thread (edited)", FORUM_LONG, 2, ts("2026-11-01T10:00:01Z")),
     ]
 )
-REFERRING = sorted(
+REFERRING = sorted(  # (authority, authority_in_domains: these pages carry no linked_domains)
     [
-        (TARGET, "blog.example", 1, 1.0, ts(T1), ts(T2)),
-        (TARGET, "list.example", 1, 0.0, ts(T1), ts(T2)),
-        (TARGET, "news.example", 1, 1.0, ts(T2), ts(T2)),
+        (TARGET, "blog.example", 1, 1.0, ts(T1), ts(T2), None, None),
+        (TARGET, "list.example", 1, 0.0, ts(T1), ts(T2), None, None),
+        (TARGET, "news.example", 1, 1.0, ts(T2), ts(T2), None, None),
     ]
 )
 CHANGES = sorted(

@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
+from backlink_spider.dates import month_first_for, normalise_date
 from backlink_spider.extract.dom import WalkedPage, walk, xpath
 from backlink_spider.extract.dom import xpath as _xpath
 from backlink_spider.extract.signals import jsonld_objects
@@ -95,8 +96,9 @@ def find_emails(text: str) -> list[str]:
     return list(found)
 
 
-def _jsonld_authors(root: etree._Element) -> list[str]:
-    names: list[str] = []
+def _jsonld_authors(root: etree._Element) -> list[tuple[str, str | None]]:
+    """(name, url or None) of the page's schema.org authors."""
+    found: list[tuple[str, str | None]] = []
     # (not into comments and answers: their authors are not the page's)
     for node in jsonld_objects(
         root, skip=("author", "creator", "comment", "suggestedAnswer", "acceptedAnswer")
@@ -104,10 +106,11 @@ def _jsonld_authors(root: etree._Element) -> list[str]:
         author = node.get("author") or node.get("creator")
         for a in author if isinstance(author, list) else [author]:
             if isinstance(a, dict) and isinstance(a.get("name"), str):
-                names.append(a["name"])
+                url = a.get("url")
+                found.append((a["name"], url if isinstance(url, str) else None))
             elif isinstance(a, str):
-                names.append(a)
-    return names
+                found.append((a, None))
+    return found
 
 
 def find_author(root: etree._Element | None, posts: set | frozenset = frozenset()) -> str | None:
@@ -123,7 +126,7 @@ def find_author(root: etree._Element | None, posts: set | frozenset = frozenset(
     candidates += [
         str(v) for v in xpath(root, "//meta[@name='author' or @property='article:author']/@content")
     ]
-    candidates += _jsonld_authors(root)
+    candidates += [name for name, _ in _jsonld_authors(root)]
     for el in xpath(root, "//*[@itemprop='author']"):
         name = xpath(el, ".//*[@itemprop='name']")
         candidates.append((name[0] if name else el).text_content())
@@ -211,7 +214,8 @@ def find_contacts(
 
 @dataclass
 class Person:
-    """Who wrote a part of a page: name, profile page, own website, when the part was published."""
+    """Who wrote a part of a page: name, profile page, own website, when the part was published
+    (ISO 8601, dates.normalise_date)."""
 
     name: str | None = None
     profile_url: str | None = None
@@ -316,8 +320,8 @@ def _clean_name(text: str) -> str | None:
 def _split_link(href: str | None, base_url: str) -> tuple[str | None, str | None]:
     """(profile URL, website) of an author's link: a page of the site itself or of a social
     network is their profile; a link elsewhere (a WordPress comment author's URL) their site."""
-    url = absolute_url(href, base_url) if href else None
-    if not url or urlsplit(url).scheme not in ("http", "https"):
+    url = absolute_url(href, base_url) if href else None  # (only ever an http(s) URL)
+    if not url:
         return None, None
     site = registered_domain(host_of(base_url))
     if registered_domain(host_of(url)) == site or social_profile(url) or "disqus.com" in host_of(url):
@@ -325,7 +329,7 @@ def _split_link(href: str | None, base_url: str) -> tuple[str | None, str | None
     return None, url
 
 
-def _post_author(post: etree._Element, posts: set, base_url: str) -> Person:
+def _post_author(post: etree._Element, posts: set, base_url: str, month_first: bool | None) -> Person:
     """The author named inside one post (not inside a post or quote nested in it), and its date."""
     person = Person()
 
@@ -371,24 +375,60 @@ def _post_author(post: etree._Element, posts: set, base_url: str) -> Person:
         label = " ".join(first.text_content().split()) if first is not None else ""
         if label.endswith(":") and post.text_content().strip().startswith(label):
             person.name = _clean_name(re.sub(r"\s*\([^)]*\)\s*:?$|:$", "", label))
-    person.published = _own_date(post, own)
+    person.published = _own_date(post, own, month_first)
     return person
 
 
-def _own_date(post: etree._Element, own) -> str | None:  # noqa: ANN001
-    for el in own(xpath(post, ".//*[@datetime or @itemprop='datePublished' or @itemprop='dateCreated']")):
-        value = el.get("datetime") or el.get("content")
+# Class tokens of an element showing a post's date: `date`, `postdate`, `post-date`, `time-ago`,
+# `relativetime`, `u-dt`, `dateline`, `comment-metadata`... (phpBB's date sits in `p.author`:
+# "by x » Thu Jan 09, 2025")
+_DATE_CLASS = re.compile(
+    r"(?:^|-)(?:date|time|timestamp|dateline|published|posted|postdate|ago|relativetime|meta|metadata)"
+    r"(?:$|-)|^u-dt$|^author$"
+)
+_DATE_ATTRIBUTES = ("datetime", "content", "data-time", "data-timestamp", "data-utime", "title")
+_DATE_TEXT_CHARS = 120  # longer: a block holding a date, not the date
+
+
+def _own_date(post: etree._Element, own, month_first: bool | None) -> str | None:  # noqa: ANN001
+    """The post's published time, normalised (dates.normalise_date): its machine-readable forms
+    first (`datetime`, schema.org `datePublished`, XenForo/Discourse `data-time`, the title of a
+    "3 days ago"), then the visible date of a `<time>` or an element classed as a date."""
+    marked = own(
+        xpath(
+            post,
+            ".//*[@datetime or @itemprop='datePublished' or @itemprop='dateCreated'"
+            " or @data-time or @data-timestamp or @data-utime]",
+        )
+    )
+    shown = [
+        el
+        for el in own(xpath(post, ".//*[@class or self::time]"))
+        if el.tag == "time" or any(_DATE_CLASS.search(t) for t in _class_tokens(el))
+    ]
+    for el in marked + [el for el in shown if el.get("title")]:
+        for name in _DATE_ATTRIBUTES:
+            value = normalise_date(el.get(name), month_first)
+            if value:
+                return value
+    for el in shown:
+        text = " ".join(el.text_content().split())
+        value = normalise_date(text, month_first) if len(text) <= _DATE_TEXT_CHARS else None
         if value:
-            return value.strip()
-    for el in own(xpath(post, ".//*[contains(concat(' ', @class, ' '), ' relativetime ')][@title]")):
-        return (el.get("title") or "").strip() or None  # Stack Exchange: "2025-01-12 10:00:00Z"
+            return value
     return None
 
 
 def find_posts(
-    root: etree._Element | None, walked: WalkedPage, base_url: str, *, rendered: bool
+    root: etree._Element | None,
+    walked: WalkedPage,
+    base_url: str,
+    *,
+    rendered: bool,
+    lang: str | None = None,
 ) -> list[Authored]:
     """The posts and comments of a page, each with the span of page text it holds and its author.
+    `lang`: the page's language (it orders numeric dates, dates.month_first_for).
 
     A post's text is found in the page text by walking the post alone (the same walk, so the same
     text); nested posts (replies in a comment thread) come after their parent, so the innermost
@@ -397,7 +437,9 @@ def find_posts(
         return []
     posts = [el for el in root.iter() if isinstance(el.tag, str) and is_post(el)]
     post_set = set(posts)
+    month_first = month_first_for(lang)
     found: list[Authored] = []
+    wrapper: tuple[etree._Element, str] | None = None
     cursor = 0
     for post in posts:
         text = walk(post, rendered=rendered).text.strip()
@@ -407,10 +449,21 @@ def find_posts(
         if start < 0:  # hidden (or not shown as walked alone): it holds no mention
             continue
         cursor = start
-        person = _post_author(post, post_set, base_url)
+        person = _post_author(post, post_set, base_url, month_first)
         if person.name is None and any(p in post_set for p in post.iterdescendants()):
-            continue  # a wrapper around the posts of a thread, nobody's post itself
+            # a wrapper around the posts of a thread, nobody's post itself; a date of its own
+            # (Stack Exchange's "Asked" above the question) is its first post's
+            wrapper = (post, person.published) if person.published else wrapper
+            continue
+        if person.published is None and wrapper and wrapper[0] in post.iterancestors():
+            person.published, wrapper = wrapper[1], None
         found.append(Authored(start, start + len(text), person))
+    # a member's profile link shown on one of their posts is theirs on every post
+    linked = {a.person.name: a.person for a in found if a.person.name and a.person.profile_url}
+    for authored in found:
+        known = linked.get(authored.person.name)
+        if known is not None and authored.person.profile_url is None and authored.person.website is None:
+            authored.person.profile_url, authored.person.website = known.profile_url, known.website
     return found
 
 
@@ -432,8 +485,8 @@ def _profile_website(root: etree._Element, base_url: str) -> str | None:
         "//a[contains(concat(' ', normalize-space(@rel), ' '), ' me ') or @data-testid='UserUrl'"
         " or @itemprop='url' or contains(@data-test-selector, 'website')][@href]",
     ):
-        url = absolute_url(link.get("href") or "", base_url)
-        if not url or urlsplit(url).scheme not in ("http", "https"):
+        url = absolute_url(link.get("href") or "", base_url)  # (only ever an http(s) URL)
+        if not url:
             continue
         text = " ".join(link.text_content().split())
         if host_of(url) in _SHORTENERS and _DOMAIN_TEXT.match(text):
@@ -469,8 +522,14 @@ def profile_owner(root: etree._Element | None, base_url: str) -> Person:
     return person
 
 
-def page_person(root: etree._Element | None, base_url: str, posts: list[Authored] | None = None) -> Person:
-    """The author of the page's own text (the article), with their author page and its date.
+def page_person(
+    root: etree._Element | None,
+    base_url: str,
+    posts: list[Authored] | None = None,
+    lang: str | None = None,
+) -> Person:
+    """The author of the page's own text (the article), with their author page and its date
+    (`lang`, the page's language, orders numeric dates).
 
     On a thread (`posts`: find_posts) with no author of its own, the page's text outside the
     posts (its title, its tags) is the first post's: the thread starter's, the asker's."""
@@ -481,23 +540,60 @@ def page_person(root: etree._Element | None, base_url: str, posts: list[Authored
     if person.name is None and posts:
         first = posts[0].person
         return Person(first.name, first.profile_url, first.website, first.published)
-    for href in xpath(
-        root,
-        "//a[contains(concat(' ', @rel, ' '), ' author ')]/@href"
-        " | //a[contains(concat(' ', @class, ' '), ' p-author ')]/@href",
-    ):
-        person.profile_url, person.website = _split_link(str(href), base_url)
-        break
+    # their author page: a rel=author link, the schema.org author's url, a link named for them
+    hrefs = [
+        str(href)
+        for href in xpath(
+            root,
+            "//a[contains(concat(' ', @rel, ' '), ' author ')]/@href"
+            " | //a[contains(concat(' ', @class, ' '), ' p-author ')]/@href",
+        )
+    ]
+    if person.name:
+        hrefs += [url for name, url in _jsonld_authors(root) if url and _clean_name(name) == person.name]
+        hrefs += [
+            str(a.get("href"))
+            for a in xpath(root, "//a[@href]")
+            if _owner_post(a, post_set) is None and _clean_name(a.text_content()) == person.name
+        ]
+    for href in hrefs:
+        person.profile_url, person.website = _split_link(href, base_url)
+        if person.profile_url or person.website:
+            break
+    person.published = _page_date(root, post_set, month_first_for(lang))
+    return person
+
+
+# Where an article's visible date is: a line classed as its meta, byline or dateline, or the line
+# just before or after its h1 ("Episode 142 · 54 min · March 4, 2025"); not in the site's
+# navigation, sidebars or page footer.
+_META_CLASS = re.compile(r"(?:^|-)(?:byline|info)(?:$|-)")  # with _DATE_CLASS
+_OUTSIDE_ARTICLE = (
+    "ancestor::nav or ancestor::aside or ancestor::footer[not(ancestor::article or ancestor::main)]"
+)
+_NEXT_TO_H1 = "//h1/preceding-sibling::*[1] | //h1/following-sibling::*[1]"
+
+
+def _page_date(root: etree._Element, post_set: set, month_first: bool | None) -> str | None:
+    """The article's published time, normalised: Open Graph, schema.org (JSON-LD, microdata),
+    `<time datetime>`, then a visible date on its meta line (outside the page's posts)."""
     dates = [str(d) for d in xpath(root, "//meta[@property='article:published_time']/@content")]
     for node in jsonld_objects(root, skip=("author", "creator", "comment")):
-        for key in ("datePublished", "dateCreated"):
+        for key in ("datePublished", "dateCreated", "datePosted"):
             if isinstance(node.get(key), str) and node.get("@type") not in ("ProfilePage", "Person"):
                 dates.append(node[key])
     for el in xpath(
         root,
-        "//*[@itemprop='datePublished'] | //time[contains(@class, 'published') or @pubdate]",
+        "//*[@itemprop='datePublished'] | //time[contains(@class, 'published') or @pubdate]"
+        f" | //time[@datetime][not({_OUTSIDE_ARTICLE})]",
     ):
         if _owner_post(el, post_set) is None:
-            dates.append(el.get("datetime") or el.get("content") or "")
-    person.published = next((d.strip() for d in dates if d and d.strip()), None)
-    return person
+            dates.append(el.get("datetime") or el.get("content") or el.text_content())
+    next_to_h1 = set(xpath(root, _NEXT_TO_H1))
+    for el in xpath(root, f"(//*[@class] | {_NEXT_TO_H1})[not({_OUTSIDE_ARTICLE})]"):
+        text = " ".join(el.text_content().split())
+        if len(text) > _DATE_TEXT_CHARS or _owner_post(el, post_set) is not None:
+            continue
+        if el in next_to_h1 or any(_DATE_CLASS.search(t) or _META_CLASS.search(t) for t in _class_tokens(el)):
+            dates.append(text)
+    return next((when for when in (normalise_date(d, month_first) for d in dates) if when), None)

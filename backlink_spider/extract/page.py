@@ -1,6 +1,11 @@
 """Extraction entry point: a page snapshot in, everything the crawl reports about it out.
 
-Pure functions, no Scrapy: `extract_page(PageSnapshot(url, html), target, matcher)`.
+Pure functions, no Scrapy: `extract_page(PageSnapshot(url, html), target, matcher, competitors)`.
+
+With competitors, one pass over the page's links and one scan of its text find the target's and
+every competitor's links and mentions, each labelled with its site (`site`: the host). The
+target's own results (`backlinks`, `mentions`, `leads`, `unlinked`) are the same with or without
+competitors; theirs are in `competitor_backlinks`, `competitor_mentions` and `gap`.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ class TargetLink:
     position: str
     hidden: bool
     context: str
+    site: str = ""  # the host of the site it points at (the target's or a competitor's)
 
 
 @dataclass
@@ -70,6 +76,7 @@ class BrandMention:
     occurrence: int
     start: int = 0  # where the matched text is in the page text
     end: int = 0
+    site: str = ""  # the host of the site whose brand it names
 
 
 @dataclass
@@ -82,6 +89,7 @@ class OutLink:
     hidden: bool
     nofollow: bool
     position: str
+    rel: tuple[str, ...] = ()  # the rel tokens (the domain link graph leaves out ugc and sponsored too)
 
 
 @dataclass
@@ -91,7 +99,7 @@ class LeadAuthor:
     author: str | None
     author_url: str | None  # their profile on the site (a forum member page, the social profile)
     author_website: str | None  # their own site, when the page gives one
-    mention_date: str | None  # when their post/comment (or the article) was published, as written
+    mention_date: str | None  # when their post/comment (or the article) was published (ISO 8601)
     snippet: str
     mentions: int
 
@@ -114,12 +122,23 @@ class PageExtraction:
     content_text: str
     contacts: Contacts | None = None
     leads: list[LeadAuthor] = field(default_factory=list)  # on a lead page: who named the brand
+    competitor_backlinks: list[TargetLink] = field(default_factory=list)  # links to competitors
+    competitor_mentions: list[BrandMention] = field(default_factory=list)  # competitors named
+    # a gap page: the competitors it links to (author links, not share buttons) while it does not
+    # link to the target; empty otherwise
+    gap: list[str] = field(default_factory=list)
 
     @property
     def unlinked(self) -> bool:
         """The page names the brand but has no link to the target other than share or follow
         buttons (a "Share on Reddit" button is the widget's link, not one the author gave)."""
         return bool(self.mentions) and not _author_linked(self.backlinks)
+
+    def unlinked_for(self, site: str) -> bool:
+        """`unlinked` for the brand of `site` (the target's host or a competitor's)."""
+        links = [b for b in (*self.backlinks, *self.competitor_backlinks) if b.site == site]
+        named = any(m.site == site for m in (*self.mentions, *self.competitor_mentions))
+        return named and not _author_linked(links)
 
     @property
     def internal_links(self) -> int:
@@ -193,17 +212,34 @@ def _without_widgets(walked: WalkedPage) -> str:
     return "".join(parts)
 
 
-def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) -> PageExtraction:
-    """Links, target links, brand mentions and page signals of one page snapshot."""
+def _site_of(url: str, sites: tuple[Target, ...]) -> Target | None:
+    """The first of `sites` that owns `url` (the target comes first)."""
+    return next((site for site in sites if site.owns(url)), None)
+
+
+def extract_page(
+    snapshot: PageSnapshot,
+    target: Target,
+    matcher: BrandMatcher,
+    competitors: tuple[Target, ...] = (),
+) -> PageExtraction:
+    """Links, target links, brand mentions and page signals of one page snapshot; with
+    `competitors` (and a matcher holding their brands, labelled by host), their links and
+    mentions too, and whether the page is a gap page. A site's own pages have no backlinks or
+    mentions of it."""
     root = snapshot.tree if snapshot.tree is not None else parse_html(snapshot.html)
     walked = walk(root, rendered=snapshot.rendered)
     base = _base_url(root, snapshot.url)
     page_site = registered_domain(host_of(snapshot.url))
     on_target = target.owns(snapshot.url)
+    sites = (target, *competitors)
+    own = _site_of(snapshot.url, sites)  # the page is on one of the sites
 
     links: list[OutLink] = []
     backlinks: list[TargetLink] = []
+    competitor_backlinks: list[TargetLink] = []
     target_link_indexes: set[int] = set()
+    link_sites: dict[int, str] = {}  # link index -> the host of the site it points at
     for index, element in enumerate(walked.links):
         url = absolute_url(element.href, base)
         if url is None:
@@ -219,15 +255,19 @@ def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) 
                 hidden=element.hidden,
                 nofollow="nofollow" in element.rel,
                 position=element.position,
+                rel=tuple(element.rel),
             )
         )
         # a share button is a link to the network, not a redirect to the page it shares
         destination = None if is_share_intent(url) else unwrap_redirect(url)
         final = destination or url
-        if on_target or not target.owns(final):
+        linked = _site_of(final, sites) if not on_target else None
+        if linked is None or linked is own:
             continue
-        target_link_indexes.add(index)
-        backlinks.append(
+        link_sites[index] = linked.host
+        if linked is target:
+            target_link_indexes.add(index)
+        (backlinks if linked is target else competitor_backlinks).append(
             TargetLink(
                 target_url=final,
                 anchor_text=element.text,
@@ -238,29 +278,35 @@ def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) 
                 position=element.position,
                 hidden=element.hidden,
                 context=_context(walked, element),
+                site=linked.host,
             )
         )
 
     mentions: list[BrandMention] = []
+    competitor_mentions: list[BrandMention] = []
     if not on_target:
         starts = [segment.start for segment in walked.segments]
         counts: dict[str, int] = {}
         for match in matcher.find(_without_widgets(walked)):
+            site = match.brand or target.host
+            if own is not None and site == own.host:
+                continue  # a competitor's own page naming itself
             i = bisect.bisect_right(starts, match.start) - 1
             segment = walked.segments[i] if i >= 0 else None
             key = match.term.lower()
             counts[key] = counts.get(key, 0) + 1
-            mentions.append(
+            (mentions if site == target.host else competitor_mentions).append(
                 BrandMention(
                     term=match.term,
                     matched_text=match.matched_text,
                     snippet=_window(walked, match.start, match.end, SNIPPET_CHARS),
                     form=match.form,
                     position=segment.position if segment else "content",
-                    linked=bool(segment and segment.link in target_link_indexes),
+                    linked=segment is not None and link_sites.get(segment.link) == site,
                     occurrence=counts[key],
                     start=match.start,
                     end=match.end,
+                    site=site,
                 )
             )
 
@@ -271,16 +317,25 @@ def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) 
     source_type, evidence = classify_source(root, snapshot.url, signals, positions)
     contacts = None
     leads: list[LeadAuthor] = []
-    if mentions and not _author_linked(backlinks):  # an outreach lead: find who to write to
+    lead_page = bool(mentions) and not _author_linked(backlinks)
+    gap = [] if _author_linked(backlinks) else _linked_sites(competitor_backlinks)
+    if lead_page or gap:  # an outreach lead: find who to write to
         contacts = find_contacts(
             root,
             walked,
             [(link.url, link.anchor_text, link.position, link.internal) for link in links],
-            exclude_domains=(target.host,),
+            # (a gap page's contacts leave out the competitors' addresses too)
+            exclude_domains=(target.host,) if lead_page else tuple(site.host for site in sites),
         )
+    if lead_page:
         profile_url = signals.canonical_url or snapshot.url
-        leads = _lead_authors(root, walked, base, profile_url, snapshot.rendered, source_type, mentions)
+        leads = _lead_authors(
+            root, walked, base, profile_url, snapshot.rendered, source_type, mentions, signals.lang
+        )
     return PageExtraction(
+        competitor_backlinks=competitor_backlinks,
+        competitor_mentions=competitor_mentions,
+        gap=gap,
         contacts=contacts,
         leads=leads,
         title=signals.title,
@@ -302,6 +357,11 @@ def extract_page(snapshot: PageSnapshot, target: Target, matcher: BrandMatcher) 
     )
 
 
+def _linked_sites(links: list[TargetLink]) -> list[str]:
+    """The sites of author links (not share or follow buttons), in order of first link."""
+    return list(dict.fromkeys(link.site for link in links if link.position != SHARE))
+
+
 def _lead_authors(
     root,  # noqa: ANN001
     walked: WalkedPage,
@@ -310,16 +370,19 @@ def _lead_authors(
     rendered: bool,
     source_type: str,
     mentions: list[BrandMention],
+    lang: str | None = None,
 ) -> list[LeadAuthor]:
     """One LeadAuthor per person whose text names the brand, in the order of their first mention.
 
     A mention inside a post or comment is its author's (the innermost post naming one: a
     Discourse post body names nobody, the post around it does); elsewhere it is the page's own
     author's, on a social profile the profile owner's. A post's date is its own, else the one of
-    the post around it, else the page's."""
-    posts = find_posts(root, walked, base, rendered=rendered)
+    the post around it, else (when the text is the page author's) the page's."""
+    posts = find_posts(root, walked, base, rendered=rendered, lang=lang)
     owner = (
-        profile_owner(root, page_url) if source_type == "social_profile" else page_person(root, base, posts)
+        profile_owner(root, page_url)
+        if source_type == "social_profile"
+        else page_person(root, base, posts, lang)
     )
     people: dict[tuple, tuple[Person, list[BrandMention]]] = {}
     for mention in mentions:
@@ -327,7 +390,7 @@ def _lead_authors(
         holding.sort(key=lambda p: p.end - p.start)  # innermost first
         named = next((p.person for p in holding if p.person.name), owner)
         published = next((p.person.published for p in holding if p.person.published), None)
-        if not holding:
+        if published is None and named is owner:  # a post of the page's author's, undated
             published = owner.published
         person = Person(named.name, named.profile_url, named.website, published)
         key = (person.name.lower(),) if person.name else ("", person.profile_url)

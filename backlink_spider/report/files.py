@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from backlink_spider.competitors import split_roles
 from backlink_spider.output import read_records
 from backlink_spider.report.numbers import REPORTED_TYPES, build_summary
 from backlink_spider.report.render import render_report
@@ -16,8 +17,10 @@ from pipelines.storage import write_atomically
 
 def read_crawl(output_dir: str | Path, crawl_id: str) -> dict[str, list[dict]]:
     """Every record of one crawl, by type (read_records keeps only this crawl id's records, not
-    those of crawl ids that extend it, `weekly` vs `weekly-2`)."""
-    return {kind: list(read_records(output_dir, kind, crawl_id)) for kind in REPORTED_TYPES}
+    those of crawl ids that extend it, `weekly` vs `weekly-2`). `backlink` and `mention` are the
+    target's; the competitors' are under `competitor_backlink` and `competitor_mention`
+    (competitors.split_roles), so every number about the target is the target's alone."""
+    return split_roles({kind: list(read_records(output_dir, kind, crawl_id)) for kind in REPORTED_TYPES})
 
 
 def _crawl_starts(output_dir: Path) -> dict[str, tuple[str | None, str]]:
@@ -26,7 +29,8 @@ def _crawl_starts(output_dir: Path) -> dict[str, tuple[str | None, str]]:
     for record in read_records(output_dir, "backlink"):
         crawl_id, at = record.get("crawl_id"), record.get("crawled_at")
         if crawl_id and at and (crawl_id not in starts or at < starts[crawl_id][1]):
-            starts[crawl_id] = (record.get("target"), at)
+            # (a competitor's backlink names the crawl's target in main_target)
+            starts[crawl_id] = (record.get("main_target") or record.get("target"), at)
     return starts
 
 

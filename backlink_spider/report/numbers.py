@@ -12,7 +12,7 @@ from backlink_spider.records import LinkChange, utc_now
 from backlink_spider.urls import url_key
 
 # The record types a crawl report reads.
-REPORTED_TYPES = ("page", "backlink", "mention", "lead", "broken_link", "link_status")
+REPORTED_TYPES = ("page", "backlink", "mention", "lead", "broken_link", "link_status", "gap", "prospect")
 REL_FLAGS = ("nofollow", "ugc", "sponsored")
 TOP_DOMAINS = 10
 

@@ -18,6 +18,12 @@ from jinja2 import FunctionLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from backlink_spider.report.competitors import (
+    competitor_hosts,
+    gap_domains,
+    referring_domains,
+    share_of_voice,
+)
 from backlink_spider.report.numbers import (
     REL_FLAGS,
     build_summary,
@@ -445,6 +451,19 @@ def leads(records: dict[str, list[dict]]) -> list[dict]:
     )
 
 
+def prospects(records: dict[str, list[dict]]) -> list[dict]:
+    """The prospects: those not linking to the target yet first, then the most relevant to its
+    niche (unknown relevance last), then by page."""
+    return sorted(
+        records.get("prospect") or [],
+        key=lambda r: (
+            bool(r.get("links_to_target")),
+            -(r.get("niche_relevance") if isinstance(r.get("niche_relevance"), int | float) else -1),
+            r.get("source_url") or "",
+        ),
+    )
+
+
 def broken_links(records: dict[str, list[dict]]) -> list[dict]:
     """The broken links, those to the target's own pages first, then by page and link."""
     return sorted(
@@ -527,6 +546,44 @@ def recheck(records: dict[str, list[dict]]) -> dict | None:
     }
 
 
+def competitor_sections(records: dict[str, list[dict]], target: str, arguments: dict | None) -> dict | None:
+    """ "Links your competitors have" and "Share of voice" (None without `-a competitors=`): the gap
+    domains, referring domains per site (a competitor's split into those that also link to the
+    target and those that do not), and mentions per brand (linked and not)."""
+    hosts = competitor_hosts(records, arguments)
+    if not hosts:
+        return None
+    domains = referring_domains(records, hosts)
+    own = len({b.get("source_domain") for b in records.get("backlink") or []})
+    domain_rows = [(target, [(own, COLOURS["bar"], "referring domains")])] + [
+        (
+            host,
+            [
+                (domains[host]["domains"] - domains[host]["gap"], COLOURS["nofollow"], "also link to you"),
+                (domains[host]["gap"], COLOURS["ugc"], "do not link to you"),
+            ],
+        )
+        for host in hosts
+    ]
+    voice = share_of_voice(records, target, hosts)
+    voice_rows = [
+        (
+            row["brand"],
+            [
+                (row["linked"], COLOURS["followed"], "linked"),
+                (row["mentions"] - row["linked"], COLOURS["nofollow"], "unlinked"),
+            ],
+        )
+        for row in voice
+    ]
+    return {
+        "gap": gap_domains(records),
+        "domains_chart": bar_chart("chart-gap", "Referring domains per site", domain_rows),
+        "voice": voice,
+        "voice_chart": bar_chart("chart-voice", "Mentions per brand, linked and unlinked", voice_rows),
+    }
+
+
 def render_report(
     summary: dict,
     records: dict[str, list[dict]],
@@ -561,7 +618,11 @@ def render_report(
             discovery=discovery_rows(discovery, records["page"]),
             changes=changes(records, previous),
             leads=leads(records),
+            prospects=prospects(records),
             broken=broken_links(records),
             reclaim=reclaims(records),
+            competitors=competitor_sections(
+                records, summary.get("target") or "unknown target", arguments
+            ),
         )
     )

@@ -57,6 +57,7 @@ from backlink_spider.sources.base import (
     SourceSettingError,
 )
 from backlink_spider.target import Target
+from backlink_spider.urls import http_url
 
 # The API returns at most this many hits of one query (Algolia's paginationLimitedTo), whatever
 # nbHits says; the walk continues past it with an older date window.
@@ -76,10 +77,7 @@ def _one_line(text: str, limit: int = 160) -> str:
 
 
 def _web_url(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    return value if value.lower().startswith(("http://", "https://")) and len(value) > 8 else None
+    return http_url(value)
 
 
 class HackerNewsSource(Source):
@@ -89,7 +87,7 @@ class HackerNewsSource(Source):
     def __init__(self, settings: Mapping[str, Any] | Any) -> None:
         super().__init__(settings)
         self.api_url = str(settings.get("HACKERNEWS_API_URL") or "").rstrip("/")
-        if not self.api_url.lower().startswith(("http://", "https://")):
+        if http_url(self.api_url) is None:
             raise SourceSettingError(f"HACKERNEWS_API_URL must be an http(s) URL, not {self.api_url!r}")
         self.item_url = str(settings.get("HACKERNEWS_ITEM_URL") or "")
         if "{id}" not in self.item_url:

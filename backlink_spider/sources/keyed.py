@@ -78,6 +78,10 @@ MARGINALIA_THROTTLE_WAIT = 60.0
 MOJEEK_COUNT = 10
 
 
+# A request whose results are candidate prospect pages (pages inviting a link), not mentions.
+PROSPECT = "prospect"
+
+
 def search_queries(target: Target) -> list[str]:
     """`"<brand>" -site:<host>` for each brand term, then `"<host>" -site:<host>`: the SearXNG
     provider's own queries (`SearchProvider.queries`), without its "forum"/"review" variants."""
@@ -128,9 +132,20 @@ class _KeyedSearchSource(Source):
             for query in search_queries(target)
         ]
 
+    def prospect_requests(self, target: Target, queries: list[str]) -> list[SourceRequest]:
+        """Each prospect query (`"kettle" "write for us"`, built from the target's niche terms: see
+        extract/prospects.py), paged like the source's own queries; `since` does not apply."""
+        return [
+            self.page_request(
+                {"q": query, "host": target.host, "since": None, "kind": PROSPECT}, self.first_page
+            )
+            for query in queries
+        ]
+
     def page_request(self, state: Mapping[str, Any], page: int) -> SourceRequest:
         state = {**state, "page": page}
-        return SourceRequest(self.page_url(state), query=state["q"], kind=MENTION, state=state)
+        kind = state.get("kind", MENTION)
+        return SourceRequest(self.page_url(state), query=state["q"], kind=kind, state=state)
 
     def page_url(self, state: Mapping[str, Any]) -> str:
         raise NotImplementedError

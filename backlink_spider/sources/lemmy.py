@@ -54,17 +54,14 @@ from backlink_spider.sources.base import (
     SourceSettingError,
 )
 from backlink_spider.target import Target
+from backlink_spider.urls import http_url
 
 PAGE_SIZE = 50  # Lemmy's largest `limit`
 RATE_LIMIT_WAIT = 10.0  # the default search bucket (60 per 600 s) refills one request every 10 s
 
 
 def _http(url: Any) -> bool:
-    return (
-        isinstance(url, str)
-        and url.lower().startswith(("http://", "https://"))
-        and bool(urlsplit(url).hostname)
-    )
+    return http_url(url) is not None
 
 
 def _published(value: Any) -> datetime | None:

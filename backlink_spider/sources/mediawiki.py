@@ -69,6 +69,7 @@ from backlink_spider.sources.base import (
     SourceSettingError,
 )
 from backlink_spider.target import Target
+from backlink_spider.urls import http_url
 
 # CirrusSearch (Elasticsearch's result window) serves offsets below 10,000 only.
 SEARCH_MAX_OFFSET = 10_000
@@ -115,7 +116,7 @@ class MediaWikiSource(Source):
         urls: list[str] = []
         for entry in self.setting_list("MEDIAWIKI_WIKIS"):
             if "://" in entry:
-                if urlsplit(entry).scheme not in ("http", "https") or not urlsplit(entry).netloc:
+                if http_url(entry) is None:
                     raise SourceSettingError(f"MEDIAWIKI_WIKIS: {entry!r} is not an http(s) api.php URL")
                 url = entry
             elif _LANGUAGE_CODE.match(entry.lower()):

@@ -148,11 +148,16 @@ class DiscoveryRunner:
 
     # --- requests -----------------------------------------------------------------------------
 
-    def start_requests(self) -> list[scrapy.Request]:
+    def start_requests(self, prospect_queries: list[str] | None = None) -> list[scrapy.Request]:
+        """Every source's first requests; with `prospect_queries`, the search sources that take
+        them (`prospect_requests`: searxng and the keyed engines) ask those too."""
         out = []
         for source in self.sources.values():
             try:
                 requests = source.start_requests(self.target, self.since)
+                prospects = getattr(source, "prospect_requests", None)
+                if prospect_queries and prospects is not None:
+                    requests = [*requests, *prospects(self.target, prospect_queries)]
             except Exception as exc:  # noqa: BLE001 - a broken source must not stop the crawl
                 self._fail(source.name, f"could not start: {exc}", stop=True)
                 continue

@@ -21,6 +21,7 @@ from backlink_spider.sources.base import (
     SourceResult,
     SourceSettingError,
 )
+from backlink_spider.sources.keyed import PROSPECT
 from backlink_spider.target import Target
 
 
@@ -47,6 +48,11 @@ class SearxngSource(Source):
             SourceRequest(url, query=query if page == 1 else f"{query} (page {page})", kind=MENTION)
             for query, url, page in self.provider.search_requests(target)
         ]
+
+    def prospect_requests(self, target: Target, queries: list[str]) -> list[SourceRequest]:
+        """The first result page of each prospect query (built from the target's niche terms)."""
+        self._target = target
+        return [SourceRequest(self.provider.search_url(q, 1), query=q, kind=PROSPECT) for q in queries]
 
     def parse(self, request: SourceRequest, answer: SourceAnswer) -> SourceResult:
         if answer.status == 429:

@@ -55,8 +55,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from scrapy.utils.gz import gunzip
-
+from backlink_spider.responses import BadGzip, BodyTooLarge, gunzip_at_most
 from backlink_spider.sources.base import (
     LINK,
     MENTION,
@@ -265,10 +264,10 @@ class StackExchangeSource(Source):
         body = answer.body
         if body[:2] == b"\x1f\x8b":
             try:
-                return gunzip(body, max_size=MAX_BODY_BYTES)
-            except Exception as error:  # noqa: BLE001 (a bad or oversized gzip body, any error type)
-                if "exceeded" in str(error):
-                    raise ValueError(f"gzip: more than {MAX_BODY_BYTES} bytes") from None
+                return gunzip_at_most(body, MAX_BODY_BYTES)
+            except BodyTooLarge:
+                raise ValueError(f"gzip: more than {MAX_BODY_BYTES} bytes") from None
+            except BadGzip as error:
                 raise ValueError(_one_line(f"gzip: {error}", 100)) from None
         encoding = answer.headers.get("content-encoding", "").strip().lower()
         if encoding == "deflate" and body[:1] not in (b"{", b"[", b"<", b""):

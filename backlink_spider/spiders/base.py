@@ -1,139 +1,36 @@
 """What every spider of this project shares: argument checks before any work, rendering set-up,
-page requests (static or in Chromium), the page snapshot handed to extraction, page records."""
+page requests (static or in Chromium), and the page snapshot handed to extraction, with the
+request that renders a page when its static HTML needs a browser. Page records are
+pagerecords.py's; what a response is (HTML, binary, blocked) is responses.py's."""
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from backlink_spider import logs
 from backlink_spider.arguments import ArgumentError
 from backlink_spider.browser import BrowserNotFound, find_browser, launch_options
-from backlink_spider.extract.blocked import Block, detect_block
 from backlink_spider.extract.dom import parse_html
 from backlink_spider.extract.page import PageExtraction, PageSnapshot, extract_page
-from backlink_spider.gctuning import gc_thresholds
-from backlink_spider.linkcheck import describe_failure
-from backlink_spider.netsafety import parse_networks
-from backlink_spider.records import Page, utc_now
-from backlink_spider.render import PageCounts, RenderOptions, RenderPolicy
+from backlink_spider.output import crawl_id_for
+from backlink_spider.preflight import check_settings
+from backlink_spider.render import RenderOptions
+from backlink_spider.renderpolicy import PageCounts, RenderPolicy
+from backlink_spider.responses import is_html, signal_headers
+from backlink_spider.spiders.pagerecords import PageRecords
 from backlink_spider.target import host_of, registered_domain
-from pipelines.state import stored_crawl_id
 
 RENDER_HANDLER = "backlink_spider.browser.RenderDownloadHandler"
 
 
-def crawl_id_for(settings, kwargs: dict[str, Any]) -> str:  # noqa: ANN001
-    """CRAWL_ID setting, else the id of the JOBDIR job being resumed, else Scrapyd's job id, else
-    a UTC timestamp."""
-    return (
-        settings.get("CRAWL_ID")
-        or stored_crawl_id(settings.get("JOBDIR"))
-        or kwargs.get("_job")
-        or os.environ.get("SCRAPY_JOB")
-        or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    )
-
-
-def content_type(response: Response) -> str:
-    return response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip() or "unknown"
-
-
-# File signatures of binary formats that servers mislabel as text/html.
-_BINARY_MAGIC = (
-    b"\x89PNG",
-    b"GIF8",
-    b"\xff\xd8\xff",
-    b"%PDF",
-    b"PK\x03\x04",
-    b"\x1f\x8b",
-    b"RIFF",
-    b"\x00\x00\x01\x00",
-)
-
-
-_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
-
-
-def looks_binary(body: bytes) -> bool:
-    """A body that is not text whatever its Content-Type says: a known file signature, or control
-    bytes making up more than 5% of its first kilobyte (text has almost none; a stray NUL in a
-    real page does not count), unless it starts with a UTF-16 byte-order mark."""
-    head = body[:1024]
-    if head.startswith(_BINARY_MAGIC):
-        return True
-    if not head or head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return False
-    control = len(head) - len(head.translate(None, _CONTROL_BYTES))
-    return control > len(head) // 20
-
-
-def is_html(response: Response) -> bool:
-    kind = content_type(response).lower()
-    return (
-        isinstance(response, TextResponse)
-        and (kind in ("text/html", "application/xhtml+xml", "unknown") or kind.endswith("+html"))
-        and not looks_binary(response.body)
-    )
-
-
-def check_settings(settings) -> None:  # noqa: ANN001
-    """Settings that would only fail later, checked up front (raises ArgumentError)."""
-    try:
-        parse_networks(settings.get("ALLOWED_PRIVATE_NETWORKS"))
-    except ValueError as exc:
-        raise ArgumentError(str(exc)) from None
-    from backlink_spider.discovery import DiscoveryError, provider_from_settings
-
-    try:
-        provider_from_settings(settings)
-    except DiscoveryError as exc:
-        raise ArgumentError(str(exc)) from None
-    if settings.get("REDIS_URL") and not settings.get("CRAWL_ID"):
-        raise ArgumentError(
-            "REDIS_URL is set: give -s CRAWL_ID=NAME, the same on every process, to name the shared crawl"
-        )
-    try:
-        gc_thresholds(settings)
-    except ValueError as exc:
-        raise ArgumentError(str(exc)) from None
-
-
-def response_block(response: Response) -> Block | None:
-    """A bot challenge, login wall or consent wall served instead of the page (extract/blocked.py),
-    from a response of any status; None for a real page or a non-text body."""
-    try:
-        html = response.text
-    except (AttributeError, UnicodeDecodeError):
-        html = ""
-    headers = {
-        k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
-    }
-    return detect_block(html, headers, response.status)
-
-
-def block_reason(kind: str) -> str:
-    """How a page record or a link status says what stood in the way (a Block's kind)."""
-    if kind in ("login", "consent"):
-        return f"blocked by a {kind} wall"
-    return f"blocked by a bot challenge ({kind})"
-
-
-def _signal_headers(response: Response) -> dict[str, str]:
-    """The response headers extraction reads (lower-case names)."""
-    x_robots = response.headers.get(b"X-Robots-Tag")
-    return {"x-robots-tag": x_robots.decode("latin-1")} if x_robots else {}
-
-
-class PageSpider(scrapy.Spider):
+class PageSpider(PageRecords, scrapy.Spider):
     """Base of the project's spiders. Subclasses set `arguments` (a class whose `parse(kwargs)`
     returns the checked arguments, with `.target`, `.render` and `.matcher()`)."""
 
@@ -172,7 +69,7 @@ class PageSpider(scrapy.Spider):
         spider.crawl_id = crawl_id_for(settings, kwargs)
         spider.render_options = RenderOptions.from_settings(settings)
         spider.matcher = config.matcher()
-        spider.render_policy = RenderPolicy.from_settings(settings)
+        spider.render_policy = RenderPolicy.from_crawler(crawler)  # saves its decisions at spider_closed
         return spider
 
     config: Any
@@ -212,9 +109,10 @@ class PageSpider(scrapy.Spider):
             dont_filter=render_reason is not None or force_static,
         )
 
-    def snapshot(self, response: Response) -> PageSnapshot | scrapy.Request | None:
-        """The page as extraction sees it; or, under `render=auto`, a request to render it when its
-        static HTML needs a browser; or None when the response is not HTML."""
+    def snapshot(self, response: Response) -> PageSnapshot | None:
+        """The page as extraction sees it: the static HTML, or the DOM Chromium rendered; None when
+        the response is not HTML. Under `render=auto` a static page's tree is parsed here, once:
+        for the render policy (`render_request`) and for extraction."""
         meta = response.meta
         if not is_html(response):
             self.crawler.stats.inc_value("pages/skipped_not_html")
@@ -227,39 +125,48 @@ class PageSpider(scrapy.Spider):
         truncated = bool(rendered and result.get("truncated"))
         if truncated:
             self.crawler.stats.inc_value("render/truncated")
-        tree = None
-        if not rendered and self.config.render == "auto":
-            url = meta.get("source_url", response.url)
-            tree = parse_html(html)  # parsed once: for the policy here, for extraction below
-            reason = self.render_policy.decide(host_of(url), registered_domain(host_of(url)), tree)
-            if reason:
-                self.crawler.stats.inc_value(f"render/auto/{reason}")
-                carried = {k: v for k, v in meta.items() if k in self.carried_meta}
-                # The static page travels along: it is used if rendering fails.
-                carried["static_page"] = self._static_page(response, html)
-                if reason == "sample":  # to compare with what the browser will show
-                    carried["static_counts"] = self.page_counts(
-                        extract_page(
-                            PageSnapshot(url=response.url, html=html, tree=tree),
-                            self.config.target,
-                            self.matcher,
-                        )
-                    )
-                return self.page_request(
-                    meta.get("source_url", response.url),
-                    carried,
-                    response.request.callback,
-                    response.request.errback,
-                    render_reason=reason,
-                )
         return PageSnapshot(
             url=final_url,
             html=html,
             rendered=rendered,
             status=response.status,
-            headers=_signal_headers(response),
-            tree=tree,
+            headers=signal_headers(response),
+            tree=parse_html(html) if not rendered and self.config.render == "auto" else None,
             truncated=truncated,
+        )
+
+    def render_request(self, response: Response, snapshot: PageSnapshot) -> scrapy.Request | None:
+        """Under `render=auto`, the request that renders this statically fetched page (its
+        `snapshot`) when the render policy says its HTML needs a browser; None otherwise."""
+        if snapshot.rendered or self.config.render != "auto":
+            return None
+        meta = response.meta
+        url = meta.get("source_url", response.url)
+        html = snapshot.html
+        tree = snapshot.tree if snapshot.tree is not None else parse_html(html)
+        decision = self.render_policy.decision(host_of(url), registered_domain(host_of(url)), tree)
+        reason = decision.reason if decision.render else None
+        # render/auto/<why rendered>, render/auto/static/<why not>
+        self.crawler.stats.inc_value(f"render/auto/{'' if reason else 'static/'}{decision.reason}")
+        if not reason:
+            return None
+        carried = {k: v for k, v in meta.items() if k in self.carried_meta}
+        # The static page travels along: it is used if rendering fails.
+        carried["static_page"] = self._static_page(response, html)
+        if reason == "sample":  # to compare with what the browser will show
+            carried["static_counts"] = self.page_counts(
+                extract_page(
+                    PageSnapshot(url=response.url, html=html, tree=tree),
+                    self.config.target,
+                    self.matcher,
+                )
+            )
+        return self.page_request(
+            url,
+            carried,
+            response.request.callback,
+            response.request.errback,
+            render_reason=reason,
         )
 
     @staticmethod
@@ -268,14 +175,50 @@ class PageSpider(scrapy.Spider):
             "url": response.url,
             "html": html,
             "status": response.status,
-            "headers": _signal_headers(response),
+            "headers": signal_headers(response),
         }
 
-    def render_fallback(self, failure: Failure) -> PageSnapshot | scrapy.Request | None:
-        """When Chromium fails on a page (time budget spent, crash, navigation error), the static
-        response is used instead and the page is marked `render_failed`: the static page fetched
-        first under `render=auto`, or a static fetch under `render=always`. None when `failure`
-        is not a render failure (an HTTP error or a refusal is the page's own outcome)."""
+    # When Chromium fails on a page (time budget spent, crash, navigation error), the static
+    # response is used instead and the page is marked `render_failed`: the static page fetched
+    # first under `render=auto` (render_fallback), or a static fetch under `render=always`
+    # (render_refetch). An HTTP error or a refusal is the page's own outcome: neither applies.
+
+    def render_refetch(self, failure: Failure) -> scrapy.Request | None:
+        """The static fetch of a page Chromium failed on when no static page was fetched first
+        (`render=always`); None when `failure` is no such render failure."""
+        request = failure.request
+        if request.meta.get("static_page") is not None:
+            return None
+        carried = self._render_failed(failure)
+        if carried is None:
+            return None
+        return self.page_request(
+            request.meta.get("source_url", request.url),
+            carried,
+            request.callback,
+            request.errback,
+            force_static=True,
+        )
+
+    def render_fallback(self, failure: Failure) -> PageSnapshot | None:
+        """The static page fetched first (`render=auto`) of a page Chromium failed on, with the
+        request meta to record it under as `.meta`; None when `failure` is no such render failure."""
+        request = failure.request
+        static = request.meta.get("static_page")
+        if static is None:
+            return None
+        carried = self._render_failed(failure)
+        if carried is None:
+            return None
+        snapshot = PageSnapshot(
+            url=static["url"], html=static["html"], status=static["status"], headers=static["headers"]
+        )
+        snapshot.meta = {**carried, "source_url": request.meta.get("source_url", request.url)}
+        return snapshot
+
+    def _render_failed(self, failure: Failure) -> dict[str, Any] | None:
+        """The meta a page Chromium failed on carries on with (`render_failed`: the error), the
+        failure logged and counted; None when `failure` is not a render failure."""
         request = failure.request
         meta = request.meta
         if not meta.get("playwright") or failure.check(HttpError, IgnoreRequest):
@@ -285,20 +228,7 @@ class PageSpider(scrapy.Spider):
         self.logger.warning("Rendering %s failed (%s); using the static page", request.url, error)
         carried = {k: v for k, v in meta.items() if k in self.carried_meta}
         carried.update(render_failed=error, render_reason=meta.get("render_reason"))
-        static = meta.get("static_page")
-        if static is None:
-            return self.page_request(
-                meta.get("source_url", request.url),
-                carried,
-                request.callback,
-                request.errback,
-                force_static=True,
-            )
-        snapshot = PageSnapshot(
-            url=static["url"], html=static["html"], status=static["status"], headers=static["headers"]
-        )
-        snapshot.meta = {**carried, "source_url": meta.get("source_url", request.url)}
-        return snapshot
+        return carried
 
     @staticmethod
     def page_counts(found: PageExtraction) -> PageCounts:
@@ -316,70 +246,3 @@ class PageSpider(scrapy.Spider):
 
     # Request meta keys a re-render keeps (subclasses add theirs).
     carried_meta: tuple[str, ...] = ("hop",)
-
-    # --- page records -----------------------------------------------------------------------
-
-    def page_record(
-        self, url: str, meta: dict[str, Any], status: int | None, final_url: str, rendered: bool, **extra: Any
-    ) -> Page:
-        return Page(
-            crawl_id=self.crawl_id,
-            target=self.config.target.host,
-            crawled_at=utc_now(),
-            url=url,
-            status=status,
-            rendered=rendered,
-            render_reason=meta.get("render_reason"),
-            render_failed=bool(meta.get("render_failed")),
-            render_error=meta.get("render_failed"),
-            final_url=final_url if final_url != url else None,
-            depth=meta.get("hop", 0),
-            discovered_by=meta.get("discovered_by"),
-            discovered_via=meta.get("discovered_via"),
-            **extra,
-        )
-
-    def not_html_record(self, url: str, response: Response) -> Page:
-        kind = content_type(response)
-        if looks_binary(response.body) and "html" in kind.lower():
-            kind = f"binary content served as {kind}"
-        return self.page_record(
-            url,
-            response.meta,
-            response.status,
-            response.url,
-            bool(response.meta.get("playwright")),
-            error=f"not HTML: {kind}",
-        )
-
-    def failure_record(self, failure: Failure) -> Page:
-        """The `page` record of a page that could not be fetched, with the error."""
-        request = failure.request
-        meta = request.meta
-        url = meta.get("source_url", request.url)
-        if failure.check(HttpError):
-            response = failure.value.response
-            block = response_block(response)
-            if block is not None:
-                self.crawler.stats.inc_value(f"pages/blocked/{block.kind}")
-            return self.page_record(
-                url,
-                meta,
-                response.status,
-                response.url,
-                bool(meta.get("playwright")),
-                error=f"HTTP {response.status}" + (f", {block_reason(block.kind)}" if block else ""),
-                blocked=block.kind if block else None,
-                blocked_evidence=list(block.evidence) if block else [],
-            )
-        error = failure.value
-        name, detail = describe_failure(failure), " ".join(str(error).split())
-        if failure.check(IgnoreRequest):  # robots.txt, the address guard, redirect limits, ...
-            message = detail or name
-        elif detail and detail != name and detail != type(error).__name__:
-            message = f"{name}: {detail}"  # "timeout: Getting ... took longer than 3.0 seconds."
-        else:
-            message = name  # "connection lost"
-        self.crawler.stats.inc_value(f"pages/error/{type(error).__name__}")
-        # nothing came back, from the browser or otherwise: not rendered
-        return self.page_record(url, meta, None, url, False, error=message[:500])

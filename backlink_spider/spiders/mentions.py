@@ -4,7 +4,8 @@
         [-a brand="Name One,Name Two"] [-a brand_case=sensitive] [-a exclude=...] [-a context=...]
 
 Thin on purpose: arguments live in arguments.py, extraction in extract/, the render policy in
-render.py, record shapes in records.py; this file decides what to fetch and hands pages on.
+render.py, record shapes in records.py, link checks in linkchecker.py; this file decides what to
+fetch and hands pages on.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from typing import Any
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from backlink_spider.arguments import ArgumentError, CrawlArguments
+from backlink_spider.authority import AuthorityFileError, linked_domains
 from backlink_spider.claims import FoundLink, verify_claim
+from backlink_spider.competitors import gap_record
 from backlink_spider.discovery import (
     FEED,
     HTML,
@@ -34,13 +37,33 @@ from backlink_spider.discovery import (
 )
 from backlink_spider.extract.blocked import Block, detect_block
 from backlink_spider.extract.dom import parse_html
-from backlink_spider.extract.page import OutLink, PageExtraction, PageSnapshot, extract_page
-from backlink_spider.linkcheck import HEAD_REFUSED, CheckResult, LinkCheckBook, TargetIndex, describe_failure
-from backlink_spider.records import Backlink, BrokenLink, Lead, LinkClaim, Mention, utc_now
+from backlink_spider.extract.page import OutLink, PageExtraction, PageSnapshot, TargetLink, extract_page
+from backlink_spider.extract.prospects import (
+    ProspectFinder,
+    niche_relevance,
+    niche_terms,
+    page_contacts,
+    prospect_queries,
+)
+from backlink_spider.linkcheck import CheckResult, TargetIndex
+from backlink_spider.linkchecker import LinkChecker
+from backlink_spider.quality import LinkScorer, WeightsError, page_relevance
+from backlink_spider.records import (
+    COMPETITOR_ROLE,
+    TARGET_ROLE,
+    Backlink,
+    Lead,
+    LinkClaim,
+    Mention,
+    Prospect,
+    utc_now,
+)
+from backlink_spider.responses import is_html
 from backlink_spider.scope import FollowedUrls
 from backlink_spider.sources.base import SourceSettingError
 from backlink_spider.sources.runner import DiscoveryRunner, SourceChoiceError, build_sources, slot_settings
-from backlink_spider.spiders.base import PageSpider, block_reason, is_html
+from backlink_spider.spiders.base import PageSpider
+from backlink_spider.spiders.pagerecords import block_reason
 from backlink_spider.target import host_of, registered_domain
 from backlink_spider.urls import canonical_url, url_key
 
@@ -58,9 +81,18 @@ class MentionsSpider(PageSpider):
 
     @classmethod
     def parse_arguments(cls, kwargs: dict[str, Any], settings) -> CrawlArguments:  # noqa: ANN001
-        config = CrawlArguments.parse(kwargs)
+        config = CrawlArguments.parse(kwargs, competitors_max=settings.getint("COMPETITORS_MAX"))
         cls.discovery_sources(config, settings)  # unknown or unusable sources: an error now
+        cls.link_scorer(settings)  # bad LINK_QUALITY_WEIGHTS or DOMAIN_AUTHORITY_FILE: an error now
         return config
+
+    @staticmethod
+    def link_scorer(settings) -> LinkScorer:  # noqa: ANN001
+        """The backlinks' quality scorer (quality.py), or an ArgumentError saying what is wrong."""
+        try:
+            return LinkScorer.from_settings(settings)
+        except (WeightsError, AuthorityFileError) as exc:
+            raise ArgumentError(str(exc)) from None
 
     @staticmethod
     def discovery_sources(config: CrawlArguments, settings) -> tuple[list, dict[str, str]]:  # noqa: ANN001
@@ -83,26 +115,36 @@ class MentionsSpider(PageSpider):
         if spider.config.max_pages is not None:  # -a max_pages=N is the MAX_PAGES setting for this run
             settings.set("MAX_PAGES", spider.config.max_pages, priority="spider")
         spider.seed_sites = {registered_domain(host_of(url)) for url in spider.config.seeds}
-        spider.checks = LinkCheckBook(
-            settings.getint("LINK_CHECK_MAX"),
-            settings.getint("LINK_CHECK_MAX_PER_HOST"),
-            settings.getint("LINK_CHECK_CONCURRENCY"),
-            settings.getint("LINK_CHECK_CONCURRENCY_PER_HOST"),
-        )
-        spider.check_internal = settings.getbool("LINK_CHECK_INTERNAL")
-        spider.check_timeout = settings.getfloat("LINK_CHECK_TIMEOUT")
-        # The DOWNLOAD_SLOTS entry of every check:<host> slot (see _check_slot).
-        per_host = settings.getint("LINK_CHECK_CONCURRENCY_PER_HOST")
-        spider.check_slot = {
-            "delay": settings.getfloat("LINK_CHECK_DELAY"),
-            "jitter": 0.0,
-            **({"concurrency": per_host} if per_host else {}),
-        }
-        crawler.signals.connect(spider._link_checks_idle, signal=signals.spider_idle)
         spider.target_index = TargetIndex()
+        spider.link_checker = LinkChecker.from_crawler(
+            crawler,
+            target=spider.config.target,
+            crawl_id=spider.crawl_id,
+            target_index=spider.target_index,
+            follows=spider._follows,
+            callback=spider.link_checked,
+            errback=spider.link_check_failed,
+            enabled=spider.config.check_links,
+        )
+        spider.prospects = None
+        if settings.getbool("PROSPECTS_ENABLED"):
+            spider.prospects = ProspectFinder(
+                spider.config.target,
+                spider.config.competitors,
+                min_links=settings.getint("PROSPECT_RESOURCE_MIN_SITES"),
+                min_sites=settings.getint("PROSPECT_ROUNDUP_MIN_SITES"),
+            )
+        spider.prospect_min_relevance = settings.getfloat("PROSPECT_MIN_RELEVANCE")
         spider.target_pages_max = settings.getint("TARGET_PAGES_MAX")
         spider.target_pages_wait = settings.getfloat("TARGET_PAGES_WAIT")
-        spider.distributed = bool(settings.get("REDIS_URL"))
+        spider.scorer = cls.link_scorer(settings)
+        spider.linked_domains_max = settings.getint("LINKED_DOMAINS_MAX")
+        # the target's pages as indexed before the seeds start (see start): the quality score's
+        # topical relevance, the same for every page of the crawl; else why it is unknown
+        spider.relevance_index = None
+        spider.relevance_unknown = (
+            "target pages not indexed yet" if spider.config.check_links else "-a check_links=false"
+        )
         spider.followed = FollowedUrls(settings.getint("FOLLOWED_URLS_MEMORY"))
         spider.sitemap_max_depth = settings.getint("SITEMAP_MAX_DEPTH")
         spider.sitemap_max_documents = settings.getint("SITEMAP_MAX_DOCUMENTS")
@@ -144,12 +186,26 @@ class MentionsSpider(PageSpider):
                 self.logger.warning(
                     "Target pages not all fetched after %ss; starting the crawl", self.target_pages_wait
                 )
+                self.relevance_unknown = f"target pages not all indexed in {self.target_pages_wait:g}s"
+            else:
+                self._freeze_relevance_index()
         export = self.config.export
         by, via = (f"export:{export.vendor}", export.name) if export else ("seed", None)
         for url in self.config.seeds:
             yield self.crawl_request(canonical_url(url), hop=0, discovered_by=by, discovered_via=via)
-        for request in self.discovery.start_requests():
+        for request in self.discovery.start_requests(self._prospect_queries()):
             yield request
+
+    def _prospect_queries(self) -> list[str]:
+        """With PROSPECT_QUERIES, the search sources' prospect queries from the target's niche terms
+        (its pages indexed before the seeds: none with `-a check_links=false`, then none asked)."""
+        if not self.settings.getbool("PROSPECT_QUERIES") or not self.discovery.sources:
+            return []
+        terms = niche_terms(self.target_index, self.config.target.brand_terms)
+        if not terms:
+            self.logger.warning("PROSPECT_QUERIES: no page of the target indexed, no prospect query asked")
+            return []
+        return prospect_queries(list(terms), self.settings.getint("PROSPECT_QUERIES_MAX"))
 
     def seed_request(self, url: str, discovered_by: str, discovered_via: str | None = None) -> scrapy.Request:
         """A discovered seed (from a sitemap, a feed, a source): its site is crawled like a seed's;
@@ -244,8 +300,9 @@ class MentionsSpider(PageSpider):
         if snapshot is None:
             yield self.not_html_record(url, response)
             return
-        if isinstance(snapshot, scrapy.Request):  # render=auto: this page needs the browser
-            yield snapshot
+        render = self.render_request(response, snapshot)
+        if render is not None:  # render=auto: this page needs the browser
+            yield render
             return
         yield from self._handle(url, response.meta, snapshot)
 
@@ -288,9 +345,9 @@ class MentionsSpider(PageSpider):
     def page_failed(self, failure: Failure) -> Iterator[Any]:
         """A page that could not be fetched still gets its `page` record, with the error; a page
         Chromium failed on falls back to its static HTML."""
-        fallback = self.render_fallback(failure)
-        if isinstance(fallback, scrapy.Request):
-            yield fallback
+        refetch, fallback = self.render_refetch(failure), self.render_fallback(failure)
+        if refetch is not None:
+            yield refetch
         elif fallback is not None:
             yield from self._handle(fallback.meta["source_url"], fallback.meta, fallback)
         else:
@@ -301,13 +358,7 @@ class MentionsSpider(PageSpider):
             # (an HTTP error is a result; robots.txt or the guard refusing the page is not)
             if self.config.check_links and (failure.check(HttpError) or not failure.check(IgnoreRequest)):
                 result = CheckResult(page.status, None if page.status else page.error, page.crawled_at)
-                yield from self._page_checked(page.url, result)
-
-    def _page_checked(self, url: str, result: CheckResult) -> Iterator[Any]:
-        """A crawled page's outcome is the link check of every link to it: no HEAD request."""
-        key = canonical_url(url)
-        if key not in self.checks.results:
-            yield from self._finish_check(key, result)
+                yield from self.link_checker.page_checked(page.url, result)
 
     def _handle(self, url: str, meta: dict[str, Any], snapshot: PageSnapshot) -> Iterator[Any]:
         hop = meta.get("hop", 0)
@@ -320,13 +371,13 @@ class MentionsSpider(PageSpider):
                 url, meta, snapshot.status, snapshot.url, snapshot.rendered, error=f"redirects to {final}"
             )
             if self.config.check_links:  # (links to this URL are answered by its fetch, as always)
-                yield from self._page_checked(url, CheckResult(snapshot.status, None, utc_now()))
+                yield from self.link_checker.page_checked(url, CheckResult(snapshot.status, None, utc_now()))
             return
         # otherwise the page is recorded under the URL asked for, and where it redirected to is
         # remembered: a link to it later is not crawled again
         if snapshot.tree is None:  # parsed once: extraction and the block check share it
             snapshot.tree = parse_html(snapshot.html)
-        found = extract_page(snapshot, self.config.target, self.matcher)
+        found = extract_page(snapshot, self.config.target, self.matcher, self.config.competitors)
         block = detect_block(snapshot.tree, snapshot.headers, snapshot.status, found.text)
         if block is not None:  # a page record that says so; never evidence that a link is gone
             self.crawler.stats.inc_value(f"pages/blocked/{block.kind}")
@@ -336,8 +387,8 @@ class MentionsSpider(PageSpider):
             self._index_target_page(url, found)
         yield from self._records(url, meta, snapshot, found, block)
         if self.config.check_links:
-            yield from self._page_checked(url, CheckResult(snapshot.status, None, utc_now()))
-            yield from self._check_links(url, found, hop)
+            yield from self.link_checker.page_checked(url, CheckResult(snapshot.status, None, utc_now()))
+            yield from self.link_checker.page_links(url, found.links, hop)
         if hop < self.config.depth:
             yield from self._follow(found, hop, url)
 
@@ -377,16 +428,21 @@ class MentionsSpider(PageSpider):
             error=TOO_LARGE if snapshot.truncated else (block_reason(block.kind) if block else None),
             blocked=block.kind if block else None,
             blocked_evidence=list(block.evidence) if block else [],
+            domain=source_domain,
+            linked_domains=linked_domains(found.links, url, self.linked_domains_max, found.follow),
         )
         discovered_by = meta.get("discovered_by")
+        relevance = self._relevance(url, found)
         self.discovery.page_crawled(discovered_by, len(found.backlinks), len(found.mentions))
         links = [FoundLink(b.target_url, b.anchor_text, tuple(b.rel)) for b in found.backlinks]
         yield from self._claims_checked(url, snapshot.status, None, links)
-        for link in found.backlinks:
-            yield from self._backlink_ready(
+        for link in (*found.backlinks, *found.competitor_backlinks):  # (competitors: -a competitors=)
+            yield from self.link_checker.backlink_ready(
                 Backlink(
                     crawl_id=self.crawl_id,
-                    target=self.config.target.host,
+                    target=link.site,
+                    role=TARGET_ROLE if link.site == self.config.target.host else COMPETITOR_ROLE,
+                    main_target=self.config.target.host,
                     crawled_at=now,
                     source_url=url,
                     target_url=link.target_url,
@@ -408,12 +464,15 @@ class MentionsSpider(PageSpider):
                     title=found.title,
                     indexable=found.indexable,
                     source_type=found.source_type,
+                    **self._quality(link, found, source_domain, relevance),
                 )
             )
-        for mention in found.mentions:
+        for mention in (*found.mentions, *found.competitor_mentions):
             yield Mention(
                 crawl_id=self.crawl_id,
-                target=self.config.target.host,
+                target=mention.site,
+                role=TARGET_ROLE if mention.site == self.config.target.host else COMPETITOR_ROLE,
+                main_target=self.config.target.host,
                 crawled_at=now,
                 source_url=url,
                 term=mention.term,
@@ -422,7 +481,7 @@ class MentionsSpider(PageSpider):
                 form=mention.form,
                 position=mention.position,
                 linked=mention.linked,
-                unlinked=found.unlinked,
+                unlinked=found.unlinked_for(mention.site),
                 occurrence=mention.occurrence,
                 discovered_by=discovered_by,
             )
@@ -446,102 +505,93 @@ class MentionsSpider(PageSpider):
                     mentions=person.mentions,
                     source_type=found.source_type,
                 )
+        if found.gap and found.contacts is not None:  # links to competitors, none to the target
+            yield gap_record(self.crawl_id, self.config.target.host, url, found, discovered_by)
+        if self.prospects is not None and block is None:
+            yield from self._prospect(url, snapshot, found, discovered_by)
 
-    # --- link checking -----------------------------------------------------------------------
-
-    def _check_request(self, key: str, method: str = "HEAD") -> scrapy.Request:
-        """The check of one URL (HEAD; GET when HEAD is refused): in its host's own check slot,
-        below every page in priority, never retried, with LINK_CHECK_TIMEOUT."""
-        self.crawler.stats.inc_value("link_check/requests")
-        meta = {
-            "link_check": key,
-            "source_url": key,
-            "handle_httpstatus_list": list(range(400, 600)),
-            "dont_retry": True,  # a dead link is checked again by the next crawl
-            "download_slot": self._check_slot(host_of(key)),
-            # AutoThrottle never lowers a delay on a non-200 answer, and most checks of dead
-            # links are 404s: it would only ever slow the slot down. LINK_CHECK_DELAY holds instead.
-            "autothrottle_dont_adjust_delay": True,
-        }
-        if self.check_timeout:
-            meta["download_timeout"] = self.check_timeout
-        return scrapy.Request(
-            key,
-            method=method,
-            callback=self.link_checked,
-            errback=self.link_check_failed,
-            priority=-10,
-            dont_filter=True,  # one check per URL is LinkCheckBook's job; a page GET must not hide it
-            meta=meta,
+    def _prospect(
+        self, url: str, snapshot: PageSnapshot, found: PageExtraction, discovered_by: str | None
+    ) -> Iterator[Prospect]:
+        """The page's `prospect` record when it invites a link (extract/prospects.py) and is not off
+        the target's niche (judged against the target's pages indexed before the seeds started;
+        with none indexed, relevance is unknown and drops nothing)."""
+        match = self.prospects.classify(snapshot.tree, url, found)
+        if match is None:
+            return
+        relevance = None
+        if self.relevance_index is not None:
+            relevance = niche_relevance(
+                self.relevance_index, found.title, found.content_text, self.config.target.brand_terms
+            )
+        if relevance is not None and relevance < self.prospect_min_relevance:
+            self.crawler.stats.inc_value("prospects/off_niche")
+            return
+        self.crawler.stats.inc_value(f"prospects/{match.kind}")
+        sites = (self.config.target.host, *(c.host for c in self.config.competitors))
+        contacts = page_contacts(snapshot.tree, found, sites)
+        yield Prospect(
+            crawl_id=self.crawl_id,
+            target=self.config.target.host,
+            crawled_at=utc_now(),
+            source_url=url,
+            source_domain=registered_domain(host_of(url)),
+            kind=match.kind,
+            evidence=match.evidence,
+            niche_relevance=relevance,
+            title=found.title,
+            links_to_target=match.links_to_target,
+            competitors=match.competitors,
+            emails=contacts.emails,
+            contact_url=contacts.contact_url,
+            social_profiles=contacts.social_profiles,
+            source_type=found.source_type,
+            discovered_by=discovered_by,
         )
 
-    def _check_slot(self, host: str) -> str:
-        """The download slot of link checks to `host`: `check:<host>`, apart from the host's page
-        slot, so checks never queue in front of pages (nor take their CONCURRENT_REQUESTS_PER_DOMAIN)
-        and AutoThrottle's delay for the pages does not apply to them.
+    # --- link quality (quality.py) ----------------------------------------------------------
 
-        Scrapy (2.19) gives a new slot the delay and concurrency of its DOWNLOAD_SLOTS entry, read
-        from the downloader's copy of that setting (`Downloader.per_slot_settings`) when the slot is
-        created, and again when an idle slot was garbage-collected and comes back. Slot names known
-        only during the crawl get their entry there before their first request (LINK_CHECK_DELAY,
-        LINK_CHECK_CONCURRENCY_PER_HOST): the same mechanism as a DOWNLOAD_SLOTS entry, with no
-        slot object touched and nothing for AutoThrottle or the slot GC to undo."""
-        name = f"check:{host}"
-        try:
-            engine = self.crawler.engine
-        except RuntimeError:  # no crawl running (a request built in a unit test)
-            engine = None
-        if engine is not None:
-            engine.downloader.per_slot_settings.setdefault(name, self.check_slot)
-        return name
-
-    def _send_check(self, key: str) -> Iterator[scrapy.Request]:
-        """A URL accepted for checking: its request now, or later when a check place is free
-        (LINK_CHECK_CONCURRENCY, LINK_CHECK_CONCURRENCY_PER_HOST; see LinkCheckBook)."""
-        if self.checks.start(key, host_of(key)):
-            yield self._check_request(key)
-
-    def _next_checks(self, key: str) -> Iterator[scrapy.Request]:
-        """The check of `key` is over: the checks waiting for its place go out."""
-        for waiting in self.checks.release(host_of(key)):
-            yield self._check_request(waiting)
-
-    def _link_checks_idle(self) -> None:
-        """spider_idle: checks still wait although none is out (a check request was dropped
-        without a callback, e.g. by UrlLengthMiddleware): send them rather than end without them."""
-        if not self.config.check_links or not self.checks.queued:
+    def _freeze_relevance_index(self) -> None:
+        """The target's pages are indexed: a copy is what every backlink's relevance is judged
+        against (pages of the target crawled later still feed replacement suggestions only)."""
+        if not len(self.target_index):
+            self.relevance_unknown = "no page of the target indexed (none in its sitemap.xml)"
             return
-        for key in self.checks.reset():
-            self.crawler.engine.crawl(self._check_request(key))
-        raise DontCloseSpider
+        self.relevance_index = TargetIndex()
+        self.relevance_index.pages = dict(self.target_index.pages)
 
-    def _backlink_ready(self, backlink: Backlink) -> Iterator[Any]:
-        """A backlink is written once its target URL's status is known (reclaim: a dead target)."""
-        if not self.config.check_links:
-            yield backlink
-            return
-        key = canonical_url(backlink.target_url)
-        if key in self.checks.results:
-            yield self._with_target_status(backlink, self.checks.results[key])
-            return
-        self.checks.waiting_backlinks.setdefault(key, []).append(backlink)
-        if self.checks.should_schedule(key, host_of(key)):
-            yield from self._send_check(key)
-        elif not self.checks.pending(key):  # over the caps: written without a status
-            self.checks.waiting_backlinks.pop(key, None)
-            yield backlink
+    def _relevance(self, url: str, found: PageExtraction) -> float | None:
+        if self.relevance_index is None or not (found.backlinks or found.competitor_backlinks):
+            return None
+        return page_relevance(self.relevance_index, found.title, found.content_text, url)
 
-    @staticmethod
-    def _with_target_status(backlink: Backlink, result: CheckResult) -> Backlink:
-        backlink.target_status = result.status
-        backlink.target_error = result.error
-        backlink.reclaim = result.status in (404, 410)
-        return backlink
+    def _quality(
+        self, link: TargetLink, found: PageExtraction, source_domain: str, relevance: float | None
+    ) -> dict[str, Any]:
+        """A backlink's `quality` and `quality_reasons`."""
+        site = next((c for c in self.config.competitors if c.host == link.site), self.config.target)
+        quality, reasons = self.scorer.score(
+            link,
+            found,
+            source_domain,
+            (*site.brand_terms, *site.domain_terms),
+            relevance,
+            self.relevance_unknown,
+        )
+        return {"quality": quality, "quality_reasons": reasons}
 
-    def _will_crawl(self, link: OutLink, hop: int) -> bool:
-        """The link is followed by this process (see _follow): its page fetch is its check. (In a
-        distributed crawl another process may fetch it: then it is checked here as any link.)"""
-        return not self.distributed and hop < self.config.depth and self._followable(link)
+    # --- link checking (linkchecker.py) -------------------------------------------------------
+
+    def link_checked(self, response: Response) -> Iterator[Any]:
+        return self.link_checker.checked(response)
+
+    def link_check_failed(self, failure: Failure) -> Iterator[Any]:
+        return self.link_checker.check_failed(failure)
+
+    def _follows(self, link: OutLink, hop: int) -> bool:
+        """The crawl follows this link of a page at `hop` (see _follow; in a distributed crawl
+        perhaps in another process): its page fetch can be its check."""
+        return hop < self.config.depth and self._followable(link)
 
     def _followable(self, link: OutLink) -> bool:
         """Links within the page's own site (a seed site) are followed; others only recorded.
@@ -554,89 +604,7 @@ class MentionsSpider(PageSpider):
         forgotten by `followed` so that a link to it from elsewhere is put to the middleware."""
         key = canonical_url(request.meta.get("source_url", request.url))
         self.followed.forget(key)
-        if self.config.check_links and key in self.checks.waiting_sources:
-            if self.checks.should_schedule(key, host_of(key)) and self.checks.start(key, host_of(key)):
-                return self._check_request(key)  # (else it goes out when a check place is free)
-        return None
-
-    def _check_links(self, url: str, found: PageExtraction, hop: int) -> Iterator[Any]:
-        """Broken links of a crawled page: links to other sites and to the target are checked;
-        links within the page's own site only with LINK_CHECK_INTERNAL (a third party's dead
-        internal link is no broken-link-building opportunity), unless the crawl fetches their
-        page anyway: that fetch is their check, as is any result already known."""
-        seen: set[str] = set()
-        for link in found.links:
-            key = canonical_url(link.url)
-            if key in seen or url_key(key) == url_key(url):
-                continue
-            seen.add(key)
-            result = self.checks.results.get(key)
-            if result is not None:
-                if result.dead:
-                    yield self._broken_link(url, key, link.anchor_text, result)
-                continue
-            will_crawl = self._will_crawl(link, hop)
-            followed = hop < self.config.depth and self._followable(link)  # by this or another process
-            if (
-                not followed
-                and link.internal
-                and not self.check_internal
-                and not self.config.target.owns(key)
-            ):
-                self.crawler.stats.inc_value("link_check/skipped_internal")
-                continue
-            self.checks.waiting_sources.setdefault(key, []).append((url, link.anchor_text))
-            if will_crawl:
-                continue  # its page record will say
-            if self.checks.should_schedule(key, host_of(key)):
-                yield from self._send_check(key)
-            elif not self.checks.pending(key):
-                self.checks.waiting_sources.pop(key, None)
-                self.crawler.stats.inc_value("link_check/skipped_cap")
-
-    def _broken_link(self, source_url: str, key: str, anchor: str, result: CheckResult) -> BrokenLink:
-        suggestion = self.target_index.suggest(anchor, key)
-        return BrokenLink(
-            crawl_id=self.crawl_id,
-            target=self.config.target.host,
-            crawled_at=utc_now(),
-            source_url=source_url,
-            broken_url=key,
-            anchor_text=anchor,
-            status=result.status,
-            error=result.error,
-            checked_at=result.checked_at,
-            to_target=self.config.target.owns(key),
-            suggested_replacement=suggestion[0] if suggestion else None,
-            suggestion_score=suggestion[1] if suggestion else None,
-        )
-
-    def link_checked(self, response: Response) -> Iterator[Any]:
-        key = response.meta["link_check"]
-        if response.request.method == "HEAD" and response.status in HEAD_REFUSED:
-            yield self._check_request(key, method="GET")  # (keeps the check's place)
-            return
-        self.crawler.stats.inc_value(f"link_check/status/{response.status}")
-        yield from self._finish_check(key, CheckResult(response.status, None, utc_now()))
-        yield from self._next_checks(key)
-
-    def link_check_failed(self, failure: Failure) -> Iterator[Any]:
-        key = failure.request.meta["link_check"]
-        if failure.check(HttpError):
-            result = CheckResult(failure.value.response.status, None, utc_now())
-        else:
-            result = CheckResult(None, describe_failure(failure), utc_now())
-        self.crawler.stats.inc_value(f"link_check/error/{result.error or result.status}")
-        yield from self._finish_check(key, result)
-        yield from self._next_checks(key)
-
-    def _finish_check(self, key: str, result: CheckResult) -> Iterator[Any]:
-        sources, backlinks = self.checks.finish(key, result)
-        if result.dead:
-            for source_url, anchor in sources:
-                yield self._broken_link(source_url, key, anchor, result)
-        for backlink in backlinks:
-            yield self._with_target_status(backlink, result)
+        return self.link_checker.dropped(key)
 
     # --- the target's own pages (for replacement suggestions) ---------------------------------
 

@@ -32,7 +32,9 @@ from backlink_spider.extract.page import TargetLink, extract_page
 from backlink_spider.known import unverified_streaks
 from backlink_spider.linkdiff import GONE_STATUSES, LOST, diff_links, link_view
 from backlink_spider.records import LinkStatus, utc_now
-from backlink_spider.spiders.base import PageSpider, block_reason
+from backlink_spider.responses import not_html_reason
+from backlink_spider.spiders.base import PageSpider
+from backlink_spider.spiders.pagerecords import block_reason
 from backlink_spider.urls import canonical_url, url_key
 
 UNVERIFIED = "unverified"
@@ -87,16 +89,13 @@ class RecheckSpider(PageSpider):
     def parse_page(self, response: Response) -> Iterator[Any]:
         url = response.meta.get("source_url", response.url)
         snapshot = self.snapshot(response)
-        if isinstance(snapshot, scrapy.Request):
-            yield snapshot
-            return
         known = self.config.links[url]
         if snapshot is None:  # not HTML any more: no page to judge its links by
-            yield from self._unverified(
-                url,
-                response.status,
-                f"not HTML: {response.headers.get(b'Content-Type', b'').decode('latin-1')}",
-            )
+            yield from self._unverified(url, response.status, not_html_reason(response))
+            return
+        render = self.render_request(response, snapshot)
+        if render is not None:  # render=auto: this page needs the browser
+            yield render
             return
         block = detect_block(
             snapshot.tree if snapshot.tree is not None else snapshot.html, snapshot.headers, snapshot.status

@@ -18,7 +18,14 @@ from backlink_spider.records import RECORD_TYPES
 from backlink_spider.schemas import FieldSpec, record_fields
 
 KEY = ("record_id", "crawl_id")
-VIEWS = ("crawls", "outreach_queue", "referring_domains", "link_changes")  # in dependency order
+VIEWS = (  # in dependency order
+    "crawls",
+    "outreach_queue",
+    "domain_links",
+    "referring_domains",
+    "sitewide_backlinks",
+    "link_changes",
+)
 # package data (pyproject.toml), read through importlib.resources: works from a wheel or an egg too
 VIEWS_SQL = resources.files(__package__).joinpath("views.sql")
 
@@ -49,12 +56,21 @@ def quote(identifier: str) -> str:
 MONITORING_TYPES = frozenset({"link_status", "summary"})
 
 
+def _crawl_target(record_type: str) -> str:
+    """The column that says which target's crawl a record belongs to."""
+    if "main_target" in {spec.name for spec in table_specs()[record_type]}:
+        return "coalesce(main_target, target)"
+    return "target"
+
+
 def view_statements() -> list[str]:
     """The CREATE OR REPLACE VIEW statements, in dependency order."""
     # Only discovery crawls (`mentions`) define the crawl sequence: a `recheck` run writes
     # link_status records only and must not look like a crawl that lost every link.
+    # A competitor's records (`-a competitors=`) belong to the crawl of its main target: they must
+    # not make a crawl of the competitor's host.
     crawl_records = "\nUNION ALL\n".join(
-        f"SELECT target, crawl_id, crawled_at FROM {quote(record_type)}"
+        f"SELECT {_crawl_target(record_type)} AS target, crawl_id, crawled_at FROM {quote(record_type)}"
         for record_type in sorted(RECORD_TYPES)
         if record_type not in MONITORING_TYPES
     )
@@ -96,3 +112,11 @@ class SqlStore:
 
     def count(self, table: str) -> int:
         return self.con.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()[0]
+
+    def execute_all(self, statements: list[str]) -> None:
+        for statement in statements:
+            self.con.execute(statement)
+
+    def replace_rows(self, table: str, columns: list[str], rows: list[tuple]) -> None:
+        """Replace a derived table's rows (domain_authority) in one transaction."""
+        raise NotImplementedError

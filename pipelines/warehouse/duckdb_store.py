@@ -82,6 +82,19 @@ class DuckDBStore(SqlStore):
         for statement in view_statements():
             self.con.execute(statement)
 
+    def replace_rows(self, table: str, columns: list[str], rows: list[tuple]) -> None:
+        names = ", ".join(quote(c) for c in columns)
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(f"DELETE FROM {quote(table)}")
+            if rows:
+                marks = ", ".join("?" for _ in columns)
+                self.con.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
     # --- loading ----------------------------------------------------------------------------
 
     def load(

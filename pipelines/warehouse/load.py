@@ -1,6 +1,7 @@
 """`backlinks-load`: load the crawler's JSONL output into DuckDB and/or PostgreSQL, idempotently.
 
     backlinks-load [OUTPUT_DIR] [--duckdb PATH] [--postgres DSN] [--types page,backlink,...]
+        [--write-domain-authority FILE]
 
 * OUTPUT_DIR (default `output`) holds `<type>/dt=YYYY-MM-DD/<crawl_id>-<part>.jsonl`; hidden files
   (`.*.partial`: parts still being written) are ignored, as are directories that are not a record type.
@@ -15,6 +16,9 @@
 * A malformed line (bad JSON, not an object, no record_id/crawl_id, a value of the wrong type, another
   record type) is reported as `path:line: reason` on stderr, counted and skipped. A missing field is
   NULL (older files lack `target`); unknown fields are ignored (reported once per file).
+* After loading, the `domain_authority` table is recomputed from the `domain_links` view (PageRank
+  over every crawl held, pipelines/warehouse/authority.py); `--write-domain-authority FILE` writes
+  it as the CSV a crawl reads with DOMAIN_AUTHORITY_FILE.
 * Exit status: 0 done (also with skipped lines), 1 a database error, 2 a usage error (e.g. no OUTPUT_DIR).
 """
 
@@ -32,7 +36,7 @@ import orjson
 
 from backlink_spider.records import RECORD_TYPES
 from backlink_spider.schemas import FieldSpec
-from pipelines.warehouse import LoadedFile, SqlStore, table_specs
+from pipelines.warehouse import LoadedFile, SqlStore, authority, table_specs
 
 MAX_REPORTED_PER_FILE = 20
 _INT64 = (-(2**63), 2**63 - 1)
@@ -270,7 +274,10 @@ def load_store(
             f"{result['rows_in_table']} rows in table",
             file=out,
         )
+    authority.ensure_table(store)
     store.create_views()
+    scores = authority.refresh(store)
+    print(f"[{store.name}] domain_authority: {len(scores)} domains scored", file=out)
     return results
 
 
@@ -298,6 +305,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--types", metavar="TYPES", help=f"comma-separated record types (default: {','.join(RECORD_TYPES)})"
+    )
+    parser.add_argument(
+        "--write-domain-authority",
+        metavar="FILE",
+        help="after loading, write the domain authority scores to FILE (CSV: domain,score,in_domains), "
+        "for a crawl's DOMAIN_AUTHORITY_FILE",
     )
     args = parser.parse_args(argv)
 
@@ -340,6 +353,9 @@ def main(argv: list[str] | None = None) -> int:
             return fail(f"cannot open {kind} {shown}: {' '.join(str(error).split())}", 1)
         try:
             load_store(store, output_dir, types)
+            if args.write_domain_authority:  # (from each store in turn: the same scores)
+                rows = authority.write_file(store, Path(args.write_domain_authority))
+                print(f"[{store.name}] wrote {rows} domain scores to {args.write_domain_authority}")
         except Exception as error:  # noqa: BLE001
             return fail(f"{kind}: load failed: {type(error).__name__}: {' '.join(str(error).split())}", 1)
         finally:

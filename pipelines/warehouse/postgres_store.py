@@ -95,6 +95,14 @@ class PostgresStore(SqlStore):
                 for statement in statements:
                     self.con.execute(statement)
 
+    def replace_rows(self, table: str, columns: list[str], rows: list[tuple]) -> None:
+        names = ", ".join(quote(c) for c in columns)
+        marks = ", ".join("%s" for _ in columns)
+        with self.con.transaction():
+            self.con.execute(f"DELETE FROM {quote(table)}")
+            with self.con.cursor() as cur:
+                cur.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
+
     # --- loading ----------------------------------------------------------------------------
 
     def load(

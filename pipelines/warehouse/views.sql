@@ -70,9 +70,24 @@ WHERE u.snippet_rank = 1
       WHERE b.crawl_id = u.crawl_id AND b.source_url = u.source_url AND b.target IS NOT DISTINCT FROM u.target
   );
 
+-- The domain link graph over every crawl held (all targets): one row per (source_domain,
+-- target_domain) with `pages`, the distinct pages of the source domain that give the target domain
+-- a followed, visible link (the page records' `linked_domains`). backlinks-load computes the
+-- `domain_authority` table (domain, score 0-100, in_domains, pagerank) from it after each load.
+CREATE OR REPLACE VIEW domain_links AS
+SELECT source_domain, target_domain, count(DISTINCT url) AS pages
+FROM (
+    SELECT p.domain AS source_domain, p.url, unnest(p.linked_domains) AS target_domain
+    FROM page AS p
+    WHERE p.domain IS NOT NULL AND p.domain <> ''
+) AS edges
+WHERE target_domain <> source_domain
+GROUP BY source_domain, target_domain;
+
 -- Per target and referring (source) domain, over all crawls: `backlinks` in the latest crawl (0 when
 -- the domain no longer links), `followed_share` of those without nofollow/ugc/sponsored (NULL when
--- there are none), first and last crawled_at a backlink from the domain was seen.
+-- there are none), first and last crawled_at a backlink from the domain was seen, and the domain's
+-- `authority` (0-100) and `authority_in_domains` from `domain_authority` (NULL: not in the graph).
 CREATE OR REPLACE VIEW referring_domains AS
 WITH marked AS (
     SELECT
@@ -92,9 +107,29 @@ SELECT
     CAST(count(*) FILTER (WHERE in_latest AND followed) AS DOUBLE PRECISION)
         / nullif(count(*) FILTER (WHERE in_latest), 0) AS followed_share,
     min(crawled_at) AS first_seen,
-    max(crawled_at) AS last_seen
+    max(crawled_at) AS last_seen,
+    (SELECT a.score FROM domain_authority AS a WHERE a.domain = marked.source_domain) AS authority,
+    (SELECT a.in_domains FROM domain_authority AS a WHERE a.domain = marked.source_domain)
+        AS authority_in_domains
 FROM marked
 GROUP BY target, source_domain;
+
+-- Sitewide links: per crawl, target and link (source domain, target URL, anchor text), how many pages
+-- of the source site carry it in a template position (footer, nav, header, sidebar), and its lowest
+-- `quality`. The crawl scores the template position on each page as it arrives (quality.py); this
+-- counts the repetition over the whole crawl.
+CREATE OR REPLACE VIEW sitewide_backlinks AS
+SELECT
+    target,
+    crawl_id,
+    source_domain,
+    target_url,
+    anchor_text,
+    count(DISTINCT source_url) AS pages,
+    min(quality) AS quality
+FROM backlink
+WHERE position IN ('footer', 'nav', 'header', 'sidebar')
+GROUP BY target, crawl_id, source_domain, target_url, anchor_text;
 
 -- Backlinks gained (`new`), lost (`lost`) and changed (`changed`: anchor text, rel or exact target)
 -- between each crawl of a target and its previous complete crawl, as the crawl itself computed them
@@ -133,3 +168,158 @@ SELECT
     count(*) AS observations
 FROM backlink_events
 GROUP BY target, source_url, target_url;
+
+-- Competitors (`-a competitors=`): backlink and mention records carry `role` (target | competitor) and
+-- `main_target` (the crawl's target); `target` is the host of the site they concern. Records written
+-- before roles existed (NULL role) are the target's.
+
+-- Per crawl target and referring domain, in the latest crawl of each target: the domains that link to
+-- competitors. `competitors`: the competitors' hosts it links to (sorted), `competitor_count` how many,
+-- `competitor_backlinks` its links to them; `links_to_target`: the domain links to the target in that
+-- crawl too (FALSE: a link you lack). `best_page`: its page to pitch: a gap page (one that links to
+-- competitors and not to the target, a `gap` record) first, then the most competitors linked, a
+-- followed link, the URL; `title` that page's title, `emails` / `contact_url` its gap record's contacts
+-- (NULL when it is no gap page).
+CREATE OR REPLACE VIEW link_gap AS
+WITH competitor_links AS (
+    SELECT
+        b.main_target AS target,
+        b.crawl_id,
+        b.source_domain,
+        b.source_url,
+        b.target AS competitor,
+        NOT (coalesce(b.nofollow, FALSE) OR coalesce(b.ugc, FALSE) OR coalesce(b.sponsored, FALSE)) AS followed
+    FROM backlink AS b
+    JOIN crawls AS c ON c.is_latest AND c.crawl_id = b.crawl_id AND c.target = b.main_target
+    WHERE b.role = 'competitor'
+),
+pages AS (
+    SELECT
+        k.target,
+        k.crawl_id,
+        k.source_domain,
+        k.source_url,
+        count(DISTINCT k.competitor) AS page_competitors,
+        bool_or(k.followed) AS page_followed,
+        EXISTS (
+            SELECT 1 FROM gap AS g
+            WHERE g.crawl_id = k.crawl_id AND g.source_url = k.source_url AND g.target = k.target
+        ) AS is_gap
+    FROM competitor_links AS k
+    GROUP BY k.target, k.crawl_id, k.source_domain, k.source_url
+),
+best AS (
+    SELECT
+        p.target,
+        p.crawl_id,
+        p.source_domain,
+        p.source_url,
+        row_number() OVER (
+            PARTITION BY p.target, p.crawl_id, p.source_domain
+            ORDER BY p.is_gap DESC, p.page_competitors DESC, p.page_followed DESC, p.source_url
+        ) AS page_rank
+    FROM pages AS p
+),
+domains AS (
+    SELECT
+        k.target,
+        k.crawl_id,
+        k.source_domain,
+        array_agg(DISTINCT k.competitor ORDER BY k.competitor) AS competitors,
+        count(DISTINCT k.competitor) AS competitor_count,
+        count(*) AS competitor_backlinks
+    FROM competitor_links AS k
+    GROUP BY k.target, k.crawl_id, k.source_domain
+)
+SELECT
+    d.target,
+    d.crawl_id,
+    d.source_domain,
+    d.competitors,
+    d.competitor_count,
+    d.competitor_backlinks,
+    EXISTS (
+        SELECT 1 FROM backlink AS t
+        WHERE t.crawl_id = d.crawl_id
+          AND t.source_domain = d.source_domain
+          AND t.target = d.target
+          AND coalesce(t.role, 'target') = 'target'
+    ) AS links_to_target,
+    b.source_url AS best_page,
+    (
+        SELECT min(p.title) FROM page AS p
+        WHERE p.crawl_id = b.crawl_id AND p.url = b.source_url AND p.target IS NOT DISTINCT FROM b.target
+    ) AS title,
+    g.emails,
+    g.contact_url
+FROM domains AS d
+JOIN best AS b
+    ON b.page_rank = 1 AND b.target = d.target AND b.crawl_id = d.crawl_id AND b.source_domain = d.source_domain
+LEFT JOIN gap AS g ON g.crawl_id = b.crawl_id AND g.source_url = b.source_url AND g.target = b.target;
+
+-- Share of voice, per crawl (every crawl, not only the latest): per brand (`brand`: the host of the
+-- target or a competitor, with its `role`) and source type of the mentioning pages (`source_type` of
+-- their page records): `mentions`, `linked_mentions` (inside a link to that brand's site), `pages`
+-- naming it, and `share`: its mentions over all brands' mentions in that crawl and source type, 0-1.
+CREATE OR REPLACE VIEW share_of_voice AS
+WITH named AS (
+    SELECT
+        coalesce(m.main_target, m.target) AS target,
+        m.crawl_id,
+        m.target AS brand,
+        coalesce(m.role, 'target') AS role,
+        coalesce(
+            (
+                SELECT min(p.source_type) FROM page AS p
+                WHERE p.crawl_id = m.crawl_id AND p.url = m.source_url
+                  AND p.target IS NOT DISTINCT FROM coalesce(m.main_target, m.target)
+            ),
+            'other'
+        ) AS source_type,
+        m.source_url,
+        coalesce(m.linked, FALSE) AS linked
+    FROM mention AS m
+)
+SELECT
+    target,
+    crawl_id,
+    brand,
+    role,
+    source_type,
+    count(*) AS mentions,
+    count(*) FILTER (WHERE linked) AS linked_mentions,
+    count(DISTINCT source_url) AS pages,
+    CAST(count(*) AS DOUBLE PRECISION) / sum(count(*)) OVER (PARTITION BY target, crawl_id, source_type) AS share
+FROM named
+GROUP BY target, crawl_id, brand, role, source_type;
+
+-- Prospects (pages that invite a link: write_for_us, resource_page, roundup) of the latest crawl of
+-- each target: one row per page, those not linking to the target yet and most relevant to its niche
+-- first (ORDER BY is the reader's: rank_in_target gives the same order). `first_seen`: the
+-- earliest crawled_at of a prospect record of that page (any crawl of the target).
+CREATE OR REPLACE VIEW prospects_latest AS
+SELECT
+    p.target,
+    p.crawl_id,
+    p.source_url,
+    p.source_domain,
+    p.kind,
+    p.title,
+    p.niche_relevance,
+    p.links_to_target,
+    p.evidence,
+    p.competitors,
+    p.emails,
+    p.contact_url,
+    p.social_profiles,
+    p.source_type,
+    (
+        SELECT min(a.crawled_at) FROM prospect AS a
+        WHERE a.source_url = p.source_url AND a.target IS NOT DISTINCT FROM p.target
+    ) AS first_seen,
+    row_number() OVER (
+        PARTITION BY p.target
+        ORDER BY p.links_to_target, p.niche_relevance DESC NULLS LAST, p.source_url
+    ) AS rank_in_target
+FROM prospect AS p
+JOIN crawls AS c ON c.is_latest AND c.crawl_id = p.crawl_id AND c.target IS NOT DISTINCT FROM p.target;

@@ -17,6 +17,8 @@ from backlink_spider.target import Target
 from backlink_spider.urls import canonical_url
 
 HERE = Path(__file__).resolve().parent
+# the lead fields labelled per person on the lead pages (`leads`), besides the author's name
+LEAD_FIELDS = ("author_url", "author_website", "mention_date")
 CASES = json.loads((HERE / "cases.json").read_text(encoding="utf-8"))
 
 
@@ -45,6 +47,9 @@ class Scores:
     lead_pages: int = 0
     lead_author_hits: int = 0
     lead_author_errors: list[str] = field(default_factory=list)
+    # the same pages' `leads` labels: per field, the pages where every lead's value is right
+    lead_field_hits: Counter = field(default_factory=Counter)
+    lead_field_errors: list[str] = field(default_factory=list)
 
     @property
     def link_recall(self) -> float:
@@ -67,6 +72,9 @@ class Scores:
     @property
     def lead_author_accuracy(self) -> float:
         return self.lead_author_hits / self.lead_pages if self.lead_pages else 1.0
+
+    def lead_field_accuracy(self, name: str) -> float:
+        return self.lead_field_hits[name] / self.lead_pages if self.lead_pages else 1.0
 
     @property
     def share_unlinked_precision(self) -> float:
@@ -149,6 +157,13 @@ def measure() -> Scores:
                     f"{case['file']}: {[lead.author for lead in found.leads]} "
                     f"(labelled {case['lead_authors']})"
                 )
+            for name in LEAD_FIELDS:
+                got_values = sorted((lead.author or "", getattr(lead, name) or "") for lead in found.leads)
+                want = sorted((lead["author"] or "", lead[name] or "") for lead in case["leads"])
+                if got_values == want:
+                    scores.lead_field_hits[name] += 1
+                else:
+                    scores.lead_field_errors.append(f"{case['file']} {name}: {got_values} (labelled {want})")
         if found.source_type == case["source_type"]:
             scores.source_type_hits += 1
         else:
@@ -174,6 +189,8 @@ def report(scores: Scores) -> str:
         f"{scores.share_unlinked_precision:.3f}, recall {scores.share_unlinked_recall:.3f}",
         f"source_type accuracy: {scores.source_type_hits / scores.pages:.2f}",
         f"lead author correct: {scores.lead_author_accuracy:.3f} of {scores.lead_pages} lead pages",
+        "lead fields correct on every lead of the page: "
+        + ", ".join(f"{name} {scores.lead_field_accuracy(name):.3f}" for name in LEAD_FIELDS),
     ]
     for title, items in (
         ("missed backlinks", scores.missed),
@@ -182,6 +199,7 @@ def report(scores: Scores) -> str:
         ("source_type errors", scores.source_type_errors),
         ("position errors", scores.position_errors),
         ("lead author errors", scores.lead_author_errors),
+        ("lead field errors", scores.lead_field_errors),
     ):
         lines += [f"{title}:"] + [f"  {item}" for item in items]
     return "\n".join(lines)

@@ -1,0 +1,31 @@
+"""Settings of other components checked before a spider's first request: what would only fail
+later (the private-network allowance, the search provider, a distributed crawl's name, the GC
+thresholds) fails now, as one ArgumentError line (see commands/crawl.py)."""
+
+from __future__ import annotations
+
+from backlink_spider.arguments import ArgumentError
+from backlink_spider.gctuning import gc_thresholds
+from backlink_spider.netsafety import parse_networks
+
+
+def check_settings(settings) -> None:  # noqa: ANN001
+    """Settings that would only fail later, checked up front (raises ArgumentError)."""
+    try:
+        parse_networks(settings.get("ALLOWED_PRIVATE_NETWORKS"))
+    except ValueError as exc:
+        raise ArgumentError(str(exc)) from None
+    from backlink_spider.discovery import DiscoveryError, provider_from_settings
+
+    try:
+        provider_from_settings(settings)
+    except DiscoveryError as exc:
+        raise ArgumentError(str(exc)) from None
+    if settings.get("REDIS_URL") and not settings.get("CRAWL_ID"):
+        raise ArgumentError(
+            "REDIS_URL is set: give -s CRAWL_ID=NAME, the same on every process, to name the shared crawl"
+        )
+    try:
+        gc_thresholds(settings)
+    except ValueError as exc:
+        raise ArgumentError(str(exc)) from None
