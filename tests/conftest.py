@@ -16,6 +16,7 @@ import pytest
 
 from backlink_spider.output import read_records
 from demo.serve import DemoWeb, LoopbackHTTPServer
+from tests.warehouse_db import postgres_server, warehouse  # noqa: F401  (fixtures shared by every module)
 
 ROOT = Path(__file__).resolve().parent.parent
 

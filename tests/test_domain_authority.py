@@ -20,8 +20,8 @@ from backlink_spider.authority import (
 from backlink_spider.records import Backlink, Page
 from tests.conftest import ROOT, run_crawl
 from tests.link_quality_web import SEEDS, quality_web
-from tests.test_warehouse import Warehouse, postgres_server, write_crawl  # noqa: F401
-from tests.test_warehouse import warehouse as warehouse
+from tests.test_warehouse import write_crawl
+from tests.warehouse_db import Warehouse
 
 T1 = "2026-11-01T10:00:00.000000Z"
 T2 = "2026-11-08T10:00:00.000000Z"

@@ -15,7 +15,6 @@ from backlink_spider.linkcheck import TargetIndex
 from backlink_spider.sources.keyed import BraveSource, MarginaliaSource, MojeekSource
 from tests.conftest import demo_settings, run_crawl
 from tests.fake_searxng import FakeSearxng
-from tests.test_warehouse import postgres_server, warehouse  # noqa: F401  (the fixtures: both backends)
 
 CONFIG = CrawlArguments.parse({"target": "brewbird.io", "competitors": "kettlecraft.com"})
 
@@ -382,7 +381,7 @@ def test_prospect_queries_from_the_targets_niche_terms(demo_web, tmp_path):
     assert page["discovered_via"] == '"kettle" "write for us"'
 
 
-def test_warehouse_prospects_latest(prospect_crawl, warehouse, demo_web):  # noqa: F811
+def test_warehouse_prospects_latest(prospect_crawl, warehouse, demo_web):
     """The crawl's prospects in the warehouse view, the same on DuckDB and PostgreSQL: the latest
     crawl's, those not linking to the target yet and most relevant first."""
     assert warehouse.load(prospect_crawl.output_dir) == 0

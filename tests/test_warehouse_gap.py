@@ -6,12 +6,7 @@ per crawl). Records are written with the real record classes and JSONL writer, t
 from __future__ import annotations
 
 from backlink_spider.records import COMPETITOR_ROLE, Backlink, Gap, Mention, Page
-from tests import test_warehouse
 from tests.test_warehouse import T1, T2, TARGET, write_crawl
-
-# the DuckDB / PostgreSQL backends of tests/test_warehouse.py (a PostgreSQL server for the session)
-postgres_server = test_warehouse.postgres_server
-warehouse = test_warehouse.warehouse
 
 RIVAL_A, RIVAL_B = "rival-a.com", "rival-b.com"
 GAP = "https://gear.example/best-kettles"
