@@ -71,7 +71,8 @@ class RenderPolicy:
        its rendered and static versions are compared (`learn`): target links, mentions, or
        `reveal_ratio` times the links or text make the site and its family rendered; once all
        samples are taken, one that reveals nothing makes them static (a later reveal still
-       wins); pages beyond the samples are kept static meanwhile (`samples-pending`).
+       wins); a page beyond the samples, while they render, is `samples-pending` (the spider
+       parks it and asks again once a sample's outcome is learnt: spiders/base.py).
 
     With a `store`, verdicts are loaded when the first page is decided and saved by `save()`;
     `stats()` returns the crawl's stats collector (counts of the store's outcomes); `clock()`

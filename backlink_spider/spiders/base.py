@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -22,7 +23,7 @@ from backlink_spider.extract.page import PageExtraction, PageSnapshot, extract_p
 from backlink_spider.output import crawl_id_for
 from backlink_spider.preflight import check_settings
 from backlink_spider.render import RenderOptions
-from backlink_spider.renderpolicy import PageCounts, RenderPolicy
+from backlink_spider.renderpolicy import Decision, PageCounts, RenderPolicy
 from backlink_spider.responses import is_html, signal_headers
 from backlink_spider.spiders.pagerecords import PageRecords
 from backlink_spider.target import host_of, registered_domain
@@ -70,6 +71,8 @@ class PageSpider(PageRecords, scrapy.Spider):
         spider.render_options = RenderOptions.from_settings(settings)
         spider.matcher = config.matcher()
         spider.render_policy = RenderPolicy.from_crawler(crawler)  # saves its decisions at spider_closed
+        spider.parked = {}  # url -> (meta, static snapshot, callback, errback): see render_request
+        crawler.signals.connect(spider.parked_idle, signal=signals.spider_idle)
         return spider
 
     config: Any
@@ -137,14 +140,34 @@ class PageSpider(PageRecords, scrapy.Spider):
 
     def render_request(self, response: Response, snapshot: PageSnapshot) -> scrapy.Request | None:
         """Under `render=auto`, the request that renders this statically fetched page (its
-        `snapshot`) when the render policy says its HTML needs a browser; None otherwise."""
-        if snapshot.rendered or self.config.render != "auto":
+        `snapshot`) when the render policy says its HTML needs a browser; None otherwise. A page
+        of a site whose samples are still rendering (`samples-pending`) is parked instead
+        (`parked`): `release_parked` decides it once they have taught the policy something."""
+        if snapshot.rendered or self.config.render != "auto" or response.meta.get("parked_release"):
             return None
         meta = response.meta
         url = meta.get("source_url", response.url)
-        html = snapshot.html
-        tree = snapshot.tree if snapshot.tree is not None else parse_html(html)
-        decision = self.render_policy.decision(host_of(url), registered_domain(host_of(url)), tree)
+        if snapshot.tree is None:
+            snapshot.tree = parse_html(snapshot.html)
+        decision = self.render_policy.decision(host_of(url), registered_domain(host_of(url)), snapshot.tree)
+        if decision.reason == "samples-pending":
+            self.crawler.stats.inc_value("render/auto/parked")
+            self.parked[url] = (meta, snapshot, response.request.callback, response.request.errback)
+            return None
+        return self._decided(
+            url, meta, snapshot, decision, response.request.callback, response.request.errback
+        )
+
+    def _decided(
+        self,
+        url: str,
+        meta: dict[str, Any],
+        snapshot: PageSnapshot,
+        decision: Decision,
+        callback: Any,
+        errback: Any,
+    ) -> scrapy.Request | None:
+        """The render request of a page the policy decided on (None: keep its static HTML)."""
         reason = decision.reason if decision.render else None
         # render/auto/<why rendered>, render/auto/static/<why not>
         self.crawler.stats.inc_value(f"render/auto/{'' if reason else 'static/'}{decision.reason}")
@@ -152,31 +175,56 @@ class PageSpider(PageRecords, scrapy.Spider):
             return None
         carried = {k: v for k, v in meta.items() if k in self.carried_meta}
         # The static page travels along: it is used if rendering fails.
-        carried["static_page"] = self._static_page(response, html)
+        carried["static_page"] = {
+            "url": snapshot.url,
+            "html": snapshot.html,
+            "status": snapshot.status,
+            "headers": snapshot.headers,
+        }
         if reason == "sample":  # to compare with what the browser will show
             carried["static_counts"] = self.page_counts(
                 extract_page(
-                    PageSnapshot(url=response.url, html=html, tree=tree),
+                    PageSnapshot(url=snapshot.url, html=snapshot.html, tree=snapshot.tree),
                     self.config.target,
                     self.matcher,
                 )
             )
-        return self.page_request(
-            url,
-            carried,
-            response.request.callback,
-            response.request.errback,
-            render_reason=reason,
-        )
+        return self.page_request(url, carried, callback, errback, render_reason=reason)
 
-    @staticmethod
-    def _static_page(response: Response, html: str) -> dict[str, Any]:
-        return {
-            "url": response.url,
-            "html": html,
-            "status": response.status,
-            "headers": signal_headers(response),
-        }
+    def is_parked(self, url: str) -> bool:
+        """The page waits for its site's samples (see render_request)."""
+        return url in self.parked
+
+    def release_parked(self) -> tuple[list[scrapy.Request], list[tuple[str, dict[str, Any], PageSnapshot]]]:
+        """After a sample taught the policy something, the parked pages it can now decide: the
+        requests that render some, and (url, meta, static snapshot) of those kept static."""
+        renders, statics = [], []
+        for url, (meta, snapshot, callback, errback) in list(self.parked.items()):
+            decision = self.render_policy.decision(
+                host_of(url), registered_domain(host_of(url)), snapshot.tree
+            )
+            if decision.reason == "samples-pending":
+                continue
+            del self.parked[url]
+            request = self._decided(url, meta, snapshot, decision, callback, errback)
+            if request is None:
+                statics.append((url, meta, snapshot))
+            else:
+                renders.append(request)
+        return renders, statics
+
+    def parked_idle(self) -> None:
+        """spider_idle: pages still parked (a sample was dropped, say) are fetched again and kept
+        static, rather than the crawl ending without them."""
+        if not self.parked:
+            return
+        for url, (meta, _, callback, errback) in list(self.parked.items()):
+            self.crawler.stats.inc_value("render/auto/static/parked-at-idle")
+            carried = {k: v for k, v in meta.items() if k in self.carried_meta}
+            carried["parked_release"] = True
+            self.crawler.engine.crawl(self.page_request(url, carried, callback, errback, force_static=True))
+        self.parked.clear()
+        raise DontCloseSpider
 
     # When Chromium fails on a page (time budget spent, crash, navigation error), the static
     # response is used instead and the page is marked `render_failed`: the static page fetched
@@ -210,6 +258,10 @@ class PageSpider(PageRecords, scrapy.Spider):
         carried = self._render_failed(failure)
         if carried is None:
             return None
+        if request.meta.get("static_counts") is not None:  # a sample that failed taught nothing
+            url = request.meta.get("source_url", request.url)
+            counts = request.meta["static_counts"]
+            self.render_policy.learn(registered_domain(host_of(url)), counts, counts)
         snapshot = PageSnapshot(
             url=static["url"], html=static["html"], status=static["status"], headers=static["headers"]
         )
@@ -234,15 +286,17 @@ class PageSpider(PageRecords, scrapy.Spider):
     def page_counts(found: PageExtraction) -> PageCounts:
         return PageCounts(len(found.backlinks), len(found.mentions), len(found.links), len(found.text))
 
-    def learn_from_sample(self, url: str, meta: dict[str, Any], found: PageExtraction) -> None:
-        """A rendered sample page: did the browser show what the static HTML lacked?"""
+    def learn_from_sample(self, url: str, meta: dict[str, Any], found: PageExtraction) -> bool:
+        """A rendered sample page: did the browser show what the static HTML lacked? True when it
+        was a sample (the policy learnt something: parked pages may be decided now)."""
         static = meta.get("static_counts")
         if static is None:
-            return
+            return False
         site = registered_domain(host_of(url))
         if self.render_policy.learn(site, static, self.page_counts(found)):
             self.crawler.stats.inc_value("render/auto/sites_learned_render")
             self.logger.info("Rendering reveals content on %s: its pages are rendered from now on", site)
+        return True
 
     # Request meta keys a re-render keeps (subclasses add theirs).
     carried_meta: tuple[str, ...] = ("hop",)

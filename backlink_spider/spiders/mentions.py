@@ -304,7 +304,16 @@ class MentionsSpider(PageSpider):
         if render is not None:  # render=auto: this page needs the browser
             yield render
             return
+        if self.is_parked(url):  # render=auto: it waits for its site's samples
+            return
         yield from self._handle(url, response.meta, snapshot)
+
+    def _released(self) -> Iterator[Any]:
+        """The parked pages a sample's outcome decided (rendered, or handled as they are)."""
+        renders, statics = self.release_parked()
+        yield from renders
+        for url, meta, snapshot in statics:
+            yield from self._handle(url, meta, snapshot)
 
     def _seed_document(self, response: Response, kind: str) -> Iterator[Any]:
         """The URLs of a seed sitemap or feed become seeds (on whatever host they are: their
@@ -350,6 +359,7 @@ class MentionsSpider(PageSpider):
             yield refetch
         elif fallback is not None:
             yield from self._handle(fallback.meta["source_url"], fallback.meta, fallback)
+            yield from self._released()
         else:
             page = self.failure_record(failure)
             self.discovery.page_crawled(page.discovered_by, 0, 0)
@@ -381,8 +391,8 @@ class MentionsSpider(PageSpider):
         block = detect_block(snapshot.tree, snapshot.headers, snapshot.status, found.text)
         if block is not None:  # a page record that says so; never evidence that a link is gone
             self.crawler.stats.inc_value(f"pages/blocked/{block.kind}")
-        if snapshot.rendered:
-            self.learn_from_sample(url, meta, found)
+        if snapshot.rendered and self.learn_from_sample(url, meta, found):
+            yield from self._released()
         if self.config.target.owns(url):
             self._index_target_page(url, found)
         yield from self._records(url, meta, snapshot, found, block)
