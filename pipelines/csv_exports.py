@@ -54,6 +54,8 @@ BACKLINK_COLUMNS = (
     "Source Type",
     "First Seen",
     "Link Type",
+    "Quality",
+    "Quality Reasons",
 )
 
 BROKEN_LINK_COLUMNS = (
@@ -327,6 +329,8 @@ def backlink_rows(
             page.get("source_type") if page else None,
             min(own, earlier) if own and earlier else (earlier or own),
             link.get("link_type"),
+            link.get("quality"),
+            link.get("quality_reasons") or [],
         ]
 
 

@@ -73,7 +73,16 @@ def test_backlinks_csv_joins_pages_and_keeps_the_first_seen_date(tmp_path):
         ],
         "backlink": [
             # the same link as crawl c1's: first seen then
-            asdict(backlink("c2", AT, "https://blog.example/post", "Acme pricing")),
+            asdict(
+                backlink(
+                    "c2",
+                    AT,
+                    "https://blog.example/post",
+                    "Acme pricing",
+                    quality=85,
+                    quality_reasons=["followed +20", "content +10"],
+                )
+            ),
             # on a redirected page, hidden, nofollow, an image in the footer
             asdict(
                 backlink(
@@ -110,6 +119,8 @@ def test_backlinks_csv_joins_pages_and_keeps_the_first_seen_date(tmp_path):
             "Source Type",
             "First Seen",
             "Link Type",
+            "Quality",
+            "Quality Reasons",
         ],
         [
             "https://blog.example/post",
@@ -125,6 +136,8 @@ def test_backlinks_csv_joins_pages_and_keeps_the_first_seen_date(tmp_path):
             "blog_post",
             EARLIER,
             "text",
+            "85",
+            "followed +20; content +10",
         ],
         [
             "https://blog.example/new",
@@ -140,6 +153,8 @@ def test_backlinks_csv_joins_pages_and_keeps_the_first_seen_date(tmp_path):
             "other",
             AT,
             "image",
+            "0",
+            "",
         ],
         [
             "https://other.example/",
@@ -155,6 +170,8 @@ def test_backlinks_csv_joins_pages_and_keeps_the_first_seen_date(tmp_path):
             "",
             AT,
             "text",
+            "0",
+            "",
         ],
     ]
     assert not list((tmp_path / "exports").glob(".*"))  # no partial file left
