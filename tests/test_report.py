@@ -25,6 +25,7 @@ from backlink_spider.report import (
     safe_http_url,
     write_report,
 )
+from backlink_spider.report.render import best_backlinks
 
 TARGET = "brewbird.io"
 FIRST, SECOND, LATER, OTHER = "brewbird-weekly", "brewbird-weekly-2", "brewbird-weekly-3", "other-weekly"
@@ -569,7 +570,16 @@ def test_hostile_text_is_escaped_and_hostile_urls_are_not_links() -> None:
         }
 
     now = [
-        backlink("a", HOSTILE, [], reclaim=True, target_status=404, target_error=HOSTILE),
+        backlink(
+            "a",
+            HOSTILE,
+            [],
+            reclaim=True,
+            target_status=404,
+            target_error=HOSTILE,
+            quality=10,
+            quality_reasons=[HOSTILE],
+        ),
         backlink("b", HOSTILE + "!", ["nofollow"], source_url=quoted, target_url=js, position=HOSTILE),
     ]
     records = {
@@ -625,6 +635,31 @@ def test_hostile_text_is_escaped_and_hostile_urls_are_not_links() -> None:
         assert doc.xpath(f"string(//td[@data-label='{label}'])") == HOSTILE, label
     assert doc.xpath("string(//td[@data-label='Page']/span[@class='strong'])") == HOSTILE  # lead title
     assert doc.xpath("string(//td[@data-label='Status'])") == HOSTILE  # the broken link's error
+    assert doc.xpath("string(//td[@data-label='Why'])") == HOSTILE  # a best backlink's reasons
+
+
+def test_best_backlinks_are_the_best_link_of_each_page_by_quality() -> None:
+    def link(page: str, quality: int, anchor: str) -> dict:
+        return {
+            "source_url": page,
+            "quality": quality,
+            "anchor_text": anchor,
+            "target_url": "https://t.example/",
+        }
+
+    records = {
+        "backlink": [
+            link("https://a.example/", 40, "footer"),
+            link("https://a.example/", 85, "in the text"),
+            link("https://b.example/", 85, "b"),
+            link("https://c.example/", 5, "comment"),
+        ]
+    }
+    assert [(r["source_url"], r["anchor_text"]) for r in best_backlinks(records)] == [
+        ("https://a.example/", "in the text"),
+        ("https://b.example/", "b"),
+        ("https://c.example/", "comment"),
+    ]
 
 
 def test_the_report_charts_backlinks_and_domains_over_the_last_crawls(output_dir: Path) -> None:

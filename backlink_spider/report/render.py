@@ -451,6 +451,22 @@ def leads(records: dict[str, list[dict]]) -> list[dict]:
     )
 
 
+# How many backlinks the "Best backlinks" section lists.
+BEST_BACKLINKS = 15
+
+
+def best_backlinks(records: dict[str, list[dict]]) -> list[dict]:
+    """The target's most valuable backlinks by quality (then by page), with the reasons of each:
+    at most one per linking page, at most BEST_BACKLINKS."""
+    best: dict[str, dict] = {}
+    for link in records.get("backlink") or []:
+        page = link.get("source_url") or ""
+        if page not in best or (link.get("quality") or 0) > (best[page].get("quality") or 0):
+            best[page] = link
+    ranked = sorted(best.values(), key=lambda r: (-(r.get("quality") or 0), r.get("source_url") or ""))
+    return ranked[:BEST_BACKLINKS]
+
+
 def prospects(records: dict[str, list[dict]]) -> list[dict]:
     """The prospects: those not linking to the target yet first, then the most relevant to its
     niche (unknown relevance last), then by page."""
@@ -619,6 +635,7 @@ def render_report(
             changes=changes(records, previous),
             leads=leads(records),
             prospects=prospects(records),
+            best=best_backlinks(records),
             broken=broken_links(records),
             reclaim=reclaims(records),
             competitors=competitor_sections(
