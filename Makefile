@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install browser test-deps demo test lint bench lock clean
+.PHONY: install browser test-deps demo test lint bench bench-crawlee lock clean
 
 # The virtual environment, rebuilt when the lock file changes.
 $(BIN)/.installed: requirements.lock pyproject.toml
@@ -36,6 +36,15 @@ lint: install
 
 bench: browser
 	$(BIN)/python -m bench.run
+
+# Crawlee for Python in the benchmark's own environment (not the project's), for bench/crawlee_crawl.py.
+# Its Playwright launches the system chromium (no browser download); the adaptive-crawler extra is
+# what AdaptivePlaywrightCrawler needs (parsel, scikit-learn).
+CRAWLEE_VENV := bench/.venv-crawlee
+bench-crawlee:
+	test -x $(CRAWLEE_VENV)/bin/python || $(PYTHON) -m venv $(CRAWLEE_VENV)
+	$(CRAWLEE_VENV)/bin/python -m pip install -q --upgrade "pip>=24"
+	$(CRAWLEE_VENV)/bin/python -m pip install -q "crawlee[playwright,adaptive-crawler]==1.11.0"
 
 lock:
 	{ echo '# Exact versions installed by `make` (pip install -r requirements.lock). Regenerate with `make lock`.'; \

@@ -3,6 +3,8 @@
     python -m bench.run --preset static     # 20,000 static pages: mentions never vs bare Scrapy
     python -m bench.run --preset render     # 1,000 pages, 20% JS: never, always, auto
     python -m bench.run --preset memory     # 3,000 pages, always: Chromium RSS over time
+    python -m bench.run --preset multisite  # 10 sites on their own hosts: ours x3 and Crawlee x2
+    python -m bench.run --preset manysite   # 200 sites of 3 pages: auto twice, always (bench/multirun.py)
     python -m bench.run --pages 2000 --js-fraction 0.1 --modes never,auto --bare --json out.json
 
 Every crawl is its own `scrapy` subprocess, run one after another against the same corpus
@@ -586,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Benchmark the mentions crawler on a synthetic loopback site."
     )
-    parser.add_argument("--preset", choices=sorted(PRESETS))
+    parser.add_argument("--preset", choices=sorted(PRESETS) + ["manysite", "multisite"])
     parser.add_argument("--pages", type=int)
     parser.add_argument("--js-fraction", type=float)
     parser.add_argument(
@@ -609,6 +611,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the crawl output directories")
     ns = parser.parse_args(argv)
+    if ns.preset in ("multisite", "manysite"):  # webs of many sites, with Crawlee side by side
+        from bench import multirun
+
+        crawls = [m for m in ns.modes.split(",") if m] if ns.modes else None
+        return multirun.main(ns.preset, ns.browser, ns.timeout, ns.json, ns.keep, crawls)
 
     preset = PRESETS.get(
         ns.preset or "", {"pages": 1000, "js_fraction": 0.0, "modes": ["never"], "bare": False}
