@@ -29,6 +29,7 @@ from backlink_spider.egress import EgressProxy
 from backlink_spider.hostscope import HostScope
 from backlink_spider.middlewares import AddressRefusedError
 from backlink_spider.netsafety import AddressPolicy
+from backlink_spider.render import PAGEWATCH_JS
 from backlink_spider.target import host_of
 
 logger = logging.getLogger(__name__)
@@ -185,6 +186,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         context opens by itself (target=_blank, a form's popup) is closed at once."""
         wrapper = await super()._create_browser_context(name, context_kwargs, spider)
         await wrapper.context.add_init_script(NO_POPUPS_JS)
+        await wrapper.context.add_init_script(PAGEWATCH_JS)  # what the page has in flight: render.py
         wrapper.context.on("page", self._close_popup)
         return wrapper
 

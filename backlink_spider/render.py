@@ -20,6 +20,9 @@ RENDER_MODES = ("auto", "always", "never")
 # (<bl-iframe>) and computed visibility (data-bl-hidden="1" where an element becomes hidden, "0"
 # where it becomes visible again). A file of its own, so editors and linters see JavaScript.
 SNAPSHOT_JS = resources.files("backlink_spider").joinpath("snapshot.js").read_text(encoding="utf-8")
+# The init script of every rendered page (pagewatch.js): keeps account, from before the page's own
+# scripts run, of its requests in flight and its short timers, which snapshot.js then waits for.
+PAGEWATCH_JS = resources.files("backlink_spider").joinpath("pagewatch.js").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -85,10 +88,13 @@ async def snapshot_page(page, options: dict) -> dict:  # noqa: ANN001
 
     async def run() -> dict:
         started = time.perf_counter()
-        try:
-            await page.wait_for_load_state("networkidle", timeout=options["idleMs"])
-        except PlaywrightTimeoutError:
-            pass
+        # without pagewatch.js (a page not opened by the crawl's contexts) the network's own
+        # idleness is the only sign that the page's load requests are done
+        if not await page.evaluate("() => Boolean(window.__blWatch)"):
+            try:
+                await page.wait_for_load_state("networkidle", timeout=options["idleMs"])
+            except PlaywrightTimeoutError:
+                pass
         idle_done = time.perf_counter()
         result = await page.evaluate(SNAPSHOT_JS, options)
         timings = result.setdefault("timings", {})

@@ -256,12 +256,13 @@ PLAYWRIGHT_MAX_CONTEXTS = 2
 # A browser context is replaced after this many rendered pages (and closed when its last page is
 # done): Chromium frees a context's memory only when it closes.
 RENDER_CONTEXT_PAGES = 50
-# Cap on waiting for the network to go quiet after load (ms).
+# Cap on waiting for the network to go quiet after load (ms), on a page without the crawl's page
+# watch (backlink_spider/pagewatch.js, installed in every page the crawl opens).
 RENDER_NETWORK_IDLE_TIMEOUT_MS = 5_000
-# After the network goes quiet, and after each scroll or click, wait until the DOM has not changed
-# for this long (ms) and the page's own fetch/XHR requests are done: content a script inserts late
-# gets into the snapshot...
-RENDER_DOM_QUIET_MS = 500
+# After load, and after each scroll or click, wait until the page's own work is done (its fetch/XHR
+# requests, the scripts it added, its timers due within 3 s: pagewatch.js) and the DOM has not
+# changed for this long (ms): content a script inserts late gets into the snapshot...
+RENDER_DOM_QUIET_MS = 200
 # ...but at most this long per wait (ms), so a page that never stops changing (a ticker, an
 # animation) is still snapshotted.
 RENDER_SETTLE_TIMEOUT_MS = 3_000

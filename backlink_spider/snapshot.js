@@ -6,7 +6,8 @@
 async (opts) => {
   // a monotonic clock: a page that sets or fakes Date does not bend the budget
   const now = () => performance.now();
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  // (pagewatch.js's sleep when it is there: its own setTimeout counts the page's timers)
+  const sleep = (window.__blWatch && window.__blWatch.sleep) || ((ms) => new Promise((r) => setTimeout(r, ms)));
   const started = now();
   const remaining = () => opts.budgetMs - (now() - started);
   const inBudget = () => remaining() > 0;
@@ -15,37 +16,53 @@ async (opts) => {
 
   // --- settling: no DOM change for opts.quietMs and none of the page's own data requests
   // (fetch, XHR) started since the last action still open; at most opts.settleTimeoutMs a wait.
+  // With pagewatch.js (installed before the page's scripts) the requests of the page's load and
+  // its short timers count too, so nothing waits for the network to idle by the clock.
   let lastChange = now();
   const observer = new MutationObserver((records) => {
     // style-only changes are animations, not content
     if (records.some((r) => r.type !== "attributes" || r.attributeName !== "style")) lastChange = now();
   });
   observer.observe(document, {childList: true, subtree: true, characterData: true, attributes: true});
-  const pending = new Map();
-  let requestSeq = 0;
-  const track = () => {
-    const id = ++requestSeq;
-    pending.set(id, now());
-    return () => { pending.delete(id); lastChange = now(); };
-  };
-  const pageFetch = window.fetch;
-  const pageSend = XMLHttpRequest.prototype.send;
-  const ourFetch = function (...args) {
-    const done = track();
-    try { return pageFetch.apply(this, args).finally(done); } catch (e) { done(); throw e; }
-  };
-  if (typeof pageFetch === "function") window.fetch = ourFetch;
-  const ourSend = function (...args) {
-    const done = track();
-    this.addEventListener("loadend", done, {once: true});
-    try { return pageSend.apply(this, args); } catch (e) { done(); throw e; }
-  };
-  XMLHttpRequest.prototype.send = ourSend;
+  let watch = window.__blWatch;
+  let restore = () => {};
+  if (!watch) { // no init script (an older context): watch the requests from now on
+    watch = {fetches: new Map(), timers: new Map(), lastActivity: now()};
+    let requestSeq = 0;
+    const track = () => {
+      const id = ++requestSeq;
+      watch.fetches.set(id, now());
+      return () => { watch.fetches.delete(id); watch.lastActivity = now(); };
+    };
+    const pageFetch = window.fetch;
+    const pageSend = XMLHttpRequest.prototype.send;
+    if (typeof pageFetch === "function") {
+      window.fetch = function (...args) {
+        const done = track();
+        try { return pageFetch.apply(this, args).finally(done); } catch (e) { done(); throw e; }
+      };
+    }
+    const ourSend = function (...args) {
+      const done = track();
+      this.addEventListener("loadend", done, {once: true});
+      try { return pageSend.apply(this, args); } catch (e) { done(); throw e; }
+    };
+    XMLHttpRequest.prototype.send = ourSend;
+    const ourFetch = window.fetch;
+    // the page keeps running until it is closed: give it back its own fetch and XHR
+    restore = () => {
+      if (window.fetch === ourFetch) window.fetch = pageFetch;
+      if (XMLHttpRequest.prototype.send === ourSend) XMLHttpRequest.prototype.send = pageSend;
+    };
+  }
+  // `since`: requests started before it do not hold the page (a long poll would hold it forever);
+  // the first settle passes 0: every request of the page's load counts.
   const settle = async (since) => {
     const deadline = now() + Math.max(0, Math.min(opts.settleTimeoutMs, remaining()));
     while (now() < deadline) {
-      const busy = Array.from(pending.values()).some((t) => t >= since);
-      if (!busy && now() - Math.max(lastChange, since) >= opts.quietMs) return;
+      const busy = Array.from(watch.fetches.values()).some((t) => t >= since)
+        || Array.from(watch.timers.values()).some((due) => due <= deadline);
+      if (!busy && now() - Math.max(lastChange, since, watch.lastActivity) >= opts.quietMs) return;
       await sleep(Math.min(50, opts.quietMs || 50));
     }
   };
@@ -56,7 +73,7 @@ async (opts) => {
   // phase times (ms), for bench/breakdown.py: not used by the crawl
   const timings = {settleMs: 0, scrollMs: 0, clicksMs: 0, serialiseMs: 0, scrolls: 0};
   let phase = now();
-  await settle(started);
+  await settle(0);
   timings.settleMs = now() - phase;
   phase = now();
 
@@ -185,9 +202,7 @@ async (opts) => {
   phase = now();
   window.scrollTo(0, 0);
   observer.disconnect();
-  // the page keeps running until it is closed: give it back its own fetch and XHR
-  if (window.fetch === ourFetch) window.fetch = pageFetch;
-  if (XMLHttpRequest.prototype.send === ourSend) XMLHttpRequest.prototype.send = pageSend;
+  restore();
 
   const VOID = new Set(["AREA", "BASE", "BR", "COL", "EMBED", "HR", "IMG", "INPUT", "LINK", "META",
                         "SOURCE", "TRACK", "WBR"]);
