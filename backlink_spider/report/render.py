@@ -638,8 +638,6 @@ def render_report(
             best=best_backlinks(records),
             broken=broken_links(records),
             reclaim=reclaims(records),
-            competitors=competitor_sections(
-                records, summary.get("target") or "unknown target", arguments
-            ),
+            competitors=competitor_sections(records, summary.get("target") or "unknown target", arguments),
         )
     )
