@@ -132,6 +132,8 @@ def confine(options: dict, proxy_url: str, js_heap_mb: int) -> dict:
 
 # Pages may not open windows: window.open returns null (and a page opened anyway is closed).
 NO_POPUPS_JS = "Object.defineProperty(window, 'open', {value: () => null, writable: false});"
+# Seconds a new context's set-up (its init scripts) may take before the context is given up.
+CONTEXT_SETUP_TIMEOUT = 15
 _ERROR_URL = re.compile(r"\bat ((?:https?|wss?)://\S+)")
 
 
@@ -185,8 +187,19 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         """A context whose pages cannot open windows: window.open is gone, and any page the
         context opens by itself (target=_blank, a form's popup) is closed at once."""
         wrapper = await super()._create_browser_context(name, context_kwargs, spider)
-        await wrapper.context.add_init_script(NO_POPUPS_JS)
-        await wrapper.context.add_init_script(PAGEWATCH_JS)  # what the page has in flight: render.py
+        try:
+            # bounded: scrapy-playwright holds its context lock meanwhile, and a browser killed at
+            # this moment must fail this context, not stall every page of the crawl behind it
+            await asyncio.wait_for(
+                wrapper.context.add_init_script(NO_POPUPS_JS + "\n" + PAGEWATCH_JS), CONTEXT_SETUP_TIMEOUT
+            )
+        except (PlaywrightError, TimeoutError):
+            self.context_wrappers.pop(name, None)
+            try:
+                await asyncio.wait_for(wrapper.context.close(), CONTEXT_SETUP_TIMEOUT)
+            except (PlaywrightError, TimeoutError):
+                pass
+            raise
         wrapper.context.on("page", self._close_popup)
         return wrapper
 
