@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from backlink_spider.extract.dom import parse_html, walk
+from backlink_spider.responses import mime_type
 
 _APP_ROOT_IDS = ("app", "root", "__next", "__nuxt", "svelte", "main-app", "application", "ember-app")
 _LOADING = re.compile(r"^\s*(loading|please wait|fetching)\b", re.I)
@@ -44,9 +45,7 @@ def _root(html: str | etree._Element | None) -> etree._Element | None:
 
 def scripts(root: etree._Element) -> list[etree._Element]:
     """The `<script>` elements a browser runs."""
-    return [
-        el for el in root.iter("script") if (el.get("type") or "").split(";")[0].strip().lower() in _JS_TYPES
-    ]
+    return [el for el in root.iter("script") if mime_type(el.get("type")) in _JS_TYPES]
 
 
 def _rough_text(root: etree._Element) -> int:

@@ -58,7 +58,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import orjson
 
@@ -71,7 +71,8 @@ from backlink_spider.sources.base import (
     SourceRequest,
     SourceResult,
 )
-from backlink_spider.target import Target
+from backlink_spider.target import Target, host_of
+from backlink_spider.urls import http_url
 
 # Bluesky: `limit` is 1-100 in the searchPosts lexicon.
 BLUESKY_LIMIT = 100
@@ -368,8 +369,8 @@ class RedditSource(Source):
             return None
         url = post.get("url")
         via = None
-        if isinstance(url, str) and urlsplit(url).scheme in ("http", "https") and not target.owns(url):
-            host = (urlsplit(url).hostname or "").lower()
+        if http_url(url) and not target.owns(url):
+            host = host_of(url)
             on_reddit = host in ("redd.it", "reddit.com") or host.endswith((".reddit.com", ".redd.it"))
             via = None if on_reddit else url
         return self.candidate("https://www.reddit.com" + permalink, request, via=via)
