@@ -30,6 +30,7 @@ from backlink_spider.hostscope import HostScope
 from backlink_spider.middlewares import AddressRefusedError
 from backlink_spider.netsafety import AddressPolicy
 from backlink_spider.render import PAGEWATCH_JS
+from backlink_spider.tabs import Tabs
 from backlink_spider.target import host_of
 
 logger = logging.getLogger(__name__)
@@ -134,6 +135,8 @@ def confine(options: dict, proxy_url: str, js_heap_mb: int) -> dict:
 NO_POPUPS_JS = "Object.defineProperty(window, 'open', {value: () => null, writable: false});"
 # Seconds a new context's set-up (its init scripts) may take before the context is given up.
 CONTEXT_SETUP_TIMEOUT = 15
+# scrapy-playwright's per-context page limit, made never to bind (see RenderDownloadHandler).
+UNBOUNDED = 2**31 - 1
 _ERROR_URL = re.compile(r"\bat ((?:https?|wss?)://\S+)")
 
 
@@ -169,11 +172,20 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         # main document instead of a second download (RENDER_REUSE_STATIC), by request URL
         self.reuse_static = crawler.settings.getbool("RENDER_REUSE_STATIC")
         self._static_documents: dict[str, dict] = {}
-        # Context recycling: Chromium frees a context's memory only when the context closes.
-        self._context_pages = max(1, crawler.settings.getint("RENDER_CONTEXT_PAGES"))
-        self._generation = 0
-        self._served = 0
-        self._in_flight: dict[str, int] = {}
+        # Pages rendered at once, each in a context of its own (recycled) and a tab of its own
+        # (reused): tabs.py. Its lanes are the one bound on pages and contexts. scrapy-playwright's
+        # own semaphores are not used: they count a page or context as gone only when its close
+        # event arrives, so one close that failed would hold a lane forever.
+        self.tabs = Tabs(
+            crawler.settings.getint("RENDER_CONCURRENCY"),
+            crawler.settings.getint("RENDER_CONTEXT_PAGES"),
+            self._close_context,
+            crawler.stats,
+        )
+        self.config.max_pages_per_context = UNBOUNDED
+        self.config.max_contexts = None
+        if hasattr(self, "context_semaphore"):
+            del self.context_semaphore
 
     async def _launch(self) -> None:
         await self.egress.start()
@@ -280,37 +292,37 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         return handler
 
     async def _download_in_context(self, request, spider=None):  # noqa: ANN001, ANN202
-        """Every rendered page goes to the current context; after RENDER_CONTEXT_PAGES pages a new
-        context takes over and the old one is closed once its last page is done, so the browser's
-        memory stays flat over long crawls. Contexts block service workers (whose requests escape
-        the abort predicate) and downloads (never saved)."""
-        if self._served >= self._context_pages:
-            self._generation += 1
-            self._served = 0
-        self._served += 1
-        name = f"render-{self._generation}"
-        request.meta["playwright_context"] = name
-        request.meta.setdefault(
-            "playwright_context_kwargs", {"service_workers": "block", "accept_downloads": False}
-        )
-        self._in_flight[name] = self._in_flight.get(name, 0) + 1
-        static = request.meta.get("static_page") if self.reuse_static else None
-        if static is not None and static.get("url") == request.url and static.get("status") == 200:
-            self._static_documents[request.url] = dict(static)
-        try:
-            return await super()._download_request(request, spider)
-        finally:
-            self._static_documents.pop(request.url, None)
-            self._in_flight[name] -= 1
-            if self._in_flight[name] <= 0 and name != f"render-{self._generation}":
-                del self._in_flight[name]
-                wrapper = self.context_wrappers.get(name)
-                if wrapper is not None:
-                    self._crawler_stats.inc_value("render/contexts_recycled")
-                    try:
-                        await wrapper.context.close()
-                    except Exception:  # noqa: BLE001 - a dead browser's contexts are gone already
-                        pass
+        """Every rendered page waits for a free lane (see tabs.py) and renders in its context, in
+        its open tab when it has one. Contexts block service workers (whose requests escape the
+        abort predicate) and downloads (never saved)."""
+        async with self.tabs.lease() as lease:
+            request.meta["playwright_context"] = lease.context
+            request.meta.setdefault(
+                "playwright_context_kwargs", {"service_workers": "block", "accept_downloads": False}
+            )
+            # the page stays open after the download (the handler closes it otherwise), so the
+            # lease can keep the tab; it never leaves this method in the request's meta
+            request.meta["playwright_include_page"] = True
+            if lease.page is not None:
+                request.meta["playwright_page"] = lease.page
+            static = request.meta.get("static_page") if self.reuse_static else None
+            if static is not None and static.get("url") == request.url and static.get("status") == 200:
+                self._static_documents[request.url] = dict(static)
+            try:
+                response = await super()._download_request(request, spider)
+                lease.reusable = True
+                return response
+            finally:
+                self._static_documents.pop(request.url, None)
+                lease.page = request.meta.pop("playwright_page", None)
+                request.meta.pop("playwright_include_page", None)
+
+    async def _close_context(self, name: str) -> None:
+        """Close a context a lane retired, with its tab."""
+        wrapper = self.context_wrappers.get(name)
+        if wrapper is not None:
+            self._crawler_stats.inc_value("render/contexts_recycled")
+            await asyncio.wait_for(wrapper.context.close(), CONTEXT_SETUP_TIMEOUT)
 
     def _robots_middleware(self):  # noqa: ANN202
         if self._robots is None:

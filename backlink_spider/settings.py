@@ -250,11 +250,12 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {}
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 # Navigation timeout of a rendered page (ms).
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20_000
-# At most this many pages render at once per context, and this many contexts are open.
-PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
-PLAYWRIGHT_MAX_CONTEXTS = 2
-# A browser context is replaced after this many rendered pages (and closed when its last page is
-# done): Chromium frees a context's memory only when it closes.
+# Pages rendered at once (a rendered page holds one of CONCURRENT_REQUESTS too). Each renders in a
+# browser context and tab of its own, kept for the next page (backlink_spider/tabs.py); every one
+# costs Chromium a renderer process (50-150 MB, a busy core while the page's scripts run).
+RENDER_CONCURRENCY = 4
+# A browser context is replaced after this many rendered pages: Chromium frees a context's memory
+# only when it closes.
 RENDER_CONTEXT_PAGES = 50
 # Cap on waiting for the network to go quiet after load (ms), on a page without the crawl's page
 # watch (backlink_spider/pagewatch.js, installed in every page the crawl opens).

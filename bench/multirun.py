@@ -7,8 +7,8 @@ Every crawl is a subprocess run one after another against the same web (served b
 process): ours is `scrapy crawl mentions` with the sites' home pages as seeds; Crawlee's is
 bench/crawlee_crawl.py run with bench/.venv-crawlee's python (`make bench-crawlee`). Measured:
 wall time (subprocess start to exit), pages, pages/s, target-link recall against the web's ground
-truth, pages rendered (ours: `playwright/page_count` and the `render/auto/<reason>` keys of the
-crawl's stats file; static pages rendered from its `page` records), peak Chromium RSS.
+truth, pages rendered (ours: `page` records with `rendered: true`, and the `render/auto/<reason>`
+keys of the crawl's stats file), peak Chromium RSS.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from bench.webs import Web, manysite, multisite
 
 CRAWLEE_PYTHON = ROOT / "bench" / ".venv-crawlee" / "bin" / "python"
 CRAWLEE_SCRIPT = ROOT / "bench" / "crawlee_crawl.py"
-CRAWLEE_CONCURRENCY = int(RENDER_SETTINGS["CONCURRENT_REQUESTS"])  # = our rendering crawls' concurrency
+CRAWLEE_CONCURRENCY = int(RENDER_SETTINGS["RENDER_CONCURRENCY"])  # = the pages ours renders at once
 
 # crawl name -> (kind, render mode or Crawlee crawler, output directory shared with)
 PRESETS = {
@@ -142,7 +142,7 @@ def run_ours(
     ]
     backlinks = [b for b in _read(outdir, "backlink") if b.get("crawl_id") == crawl_id]
     result.pages = len(pages)
-    result.rendered = stats.get("playwright/page_count", 0)
+    result.rendered = sum(1 for p in pages if p.get("rendered"))
     result.render_stats = {k: v for k, v in sorted(stats.items()) if k.startswith("render/")}
     static = web.page_keys(js=False)
     static_pages = [p for p in pages if _key(p["url"], "")[:2] in static]

@@ -65,7 +65,9 @@ COMMON_SETTINGS = {
     "ROBOTSTXT_OBEY": "True",
     "LOG_LEVEL": "INFO",  # INFO (not WARNING) so that Scrapy's stats dump is in the log
 }
-RENDER_SETTINGS = {"PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": "4", "CONCURRENT_REQUESTS": "8"}
+# Rendering crawls: 8 pages rendered at once (Crawlee's crawls in multirun.py get the same), within
+# the project's default 16 requests at once, so link checks and static fetches take no render place.
+RENDER_SETTINGS = {"RENDER_CONCURRENCY": "8", "CONCURRENT_REQUESTS": "16"}
 
 
 # --- sampling ---------------------------------------------------------------------------------
@@ -198,6 +200,7 @@ STAT_KEYS = (
     "playwright/page_count",
     "playwright/page_count/max_concurrent",
     "playwright/context_count",
+    "render/tabs_reused",
     "finish_reason",
     "log_count/ERROR",
     "log_count/WARNING",
