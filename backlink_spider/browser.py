@@ -8,30 +8,34 @@ Provisioning order: the `BROWSER_EXECUTABLE` setting; a Playwright-managed Chrom
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import re
 import shutil
-from collections.abc import Callable
+import time
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+from playwright._impl._errors import TargetClosedError
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page, Route
 from playwright.async_api import Request as PlaywrightRequest
-from playwright.async_api import Route
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Headers
+from scrapy.http import Headers, Response, TextResponse
+from scrapy.responsetypes import responsetypes
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+from scrapy_playwright.page import PageMethod
 
 from backlink_spider.egress import EgressProxy
 from backlink_spider.hostscope import HostScope
 from backlink_spider.middlewares import AddressRefusedError
 from backlink_spider.netsafety import AddressPolicy
 from backlink_spider.render import PAGEWATCH_JS
-from backlink_spider.tabs import Tabs
-from backlink_spider.target import host_of
+from backlink_spider.subrequests import SubrequestGuard
+from backlink_spider.tabs import Tabs, close_page
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +103,12 @@ def launch_options(settings, executable: str | None) -> dict:  # noqa: ANN001
     args = list(options.get("args") or CHROMIUM_ARGS)
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--no-sandbox" not in args:
         args.append("--no-sandbox")
+    if not any(a.startswith("--renderer-process-limit") for a in args):
+        # Past the limit Chromium keeps no spare renderer warm. A spare belongs to one context,
+        # and each page renders in a context of its own (tabs.py), so nearly every spare was
+        # thrown away unused: two renderer processes started per page instead of one. Sites still
+        # never share a process (site isolation holds past the limit).
+        args.append(f"--renderer-process-limit={max(1, settings.getint('RENDER_CONCURRENCY'))}")
     options["args"] = args
     if executable:
         options.setdefault("executable_path", executable)
@@ -133,29 +143,51 @@ def confine(options: dict, proxy_url: str, js_heap_mb: int) -> dict:
 
 # Pages may not open windows: window.open returns null (and a page opened anyway is closed).
 NO_POPUPS_JS = "Object.defineProperty(window, 'open', {value: () => null, writable: false});"
-# Seconds a new context's set-up (its init scripts) may take before the context is given up.
+# Seconds a new context's set-up (its init scripts) or its closing may take before it is given up.
 CONTEXT_SETUP_TIMEOUT = 15
-# scrapy-playwright's per-context page limit, made never to bind (see RenderDownloadHandler).
-UNBOUNDED = 2**31 - 1
 _ERROR_URL = re.compile(r"\bat ((?:https?|wss?)://\S+)")
 
 
-# Browser subrequests that robots.txt decides on, as for Scrapy's own requests.
-ROBOTS_CHECKED_TYPES = frozenset({"document", "xhr", "fetch", "eventsource"})
-# Resource types never needed to find links and text.
-ABORTED_RESOURCE_TYPES = frozenset({"image", "media", "font"})
+# Options of every rendering context: service workers blocked (their requests escape routing),
+# downloads refused (never saved).
+CONTEXT_OPTIONS = {"service_workers": "block", "accept_downloads": False}
+# Times a page is tried again in a new tab when its tab died under it (the browser relaunched).
+TAB_RETRIES = 3
+
+
+@dataclass
+class _Rendering:
+    """What a tab's route handler knows of the page rendering in it."""
+
+    url: str
+    headers: dict[str, str]  # Scrapy's request headers, for the page's own request
+    static: dict | None  # render=auto: the static response that answers the page's own request
+    document_done: bool = False
 
 
 class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright's handler, with the crawler's rules applied to the browser's own
-    subrequests (which bypass Scrapy's middlewares): non-public addresses refused as for any
-    request, robots.txt obeyed for page loads and data requests (fetch/XHR), images/media/fonts
-    and `RENDER_BLOCKED_HOSTS` aborted. Stats: `render/subrequests_refused`,
-    `render/subrequests_robots_forbidden`, `render/subrequests_blocked`."""
+    """scrapy-playwright's download handler (browser launch and relaunch, contexts), with the page
+    driven by the crawler itself:
+
+    - pages render in the lanes of tabs.py, a tab kept from one page to the next;
+    - a tab's route handler (installed once per tab) applies the crawler's rules to the browser's
+      own requests (subrequests.py) and answers the page's own document from the static response
+      under render=auto; every connection goes through the egress proxy (egress.py);
+    - a page is one navigation and its page methods; the response is the rendered snapshot.
+
+    scrapy-playwright's own page flow spends a message round trip to the browser on every
+    subrequest (its headers) and about eight per page (unrouting and routing the tab, the
+    response's raw headers, security details and server address, a load-state wait, and
+    `page.content()`, which also loads Playwright's injected script into every page). Under load a
+    round trip costs 50-100 ms (bench/README, "Reused tabs"). Not supported here, because the
+    spiders never use them: `playwright_include_page` and page event handlers or init callbacks in
+    meta.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.policy = AddressPolicy.from_settings(crawler.settings)
+        self.guard = SubrequestGuard(crawler, self.policy)
         # Every connection of the browser goes through the egress proxy (see egress.py).
         self.egress = EgressProxy(
             self.policy, HostScope.from_settings(crawler.settings).refusal, crawler.stats
@@ -163,15 +195,10 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self.config.launch_options = confine(
             self.config.launch_options, self.egress.url, crawler.settings.getint("RENDER_JS_HEAP_MB")
         )
-        self.blocked_hosts = tuple(h.lower() for h in crawler.settings.getlist("RENDER_BLOCKED_HOSTS"))
-        self.abort_request = self._abort_subrequest
         self._crawler_stats = crawler.stats
-        self._crawler = crawler
-        self._robots = None  # the crawl's RobotsTxtMiddleware, found on first use
-        # render=auto: the static response of a page being rendered, served to Chromium for its
-        # main document instead of a second download (RENDER_REUSE_STATIC), by request URL
+        # render=auto: a page's static response answers Chromium's request for its main document
+        # instead of a second download (RENDER_REUSE_STATIC)
         self.reuse_static = crawler.settings.getbool("RENDER_REUSE_STATIC")
-        self._static_documents: dict[str, dict] = {}
         # Pages rendered at once, each in a context of its own (recycled) and a tab of its own
         # (reused): tabs.py. Its lanes are the one bound on pages and contexts. scrapy-playwright's
         # own semaphores are not used: they count a page or context as gone only when its close
@@ -182,10 +209,10 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
             self._close_context,
             crawler.stats,
         )
-        self.config.max_pages_per_context = UNBOUNDED
         self.config.max_contexts = None
         if hasattr(self, "context_semaphore"):
             del self.context_semaphore
+        self._rendering: dict[Page, _Rendering] = {}
 
     async def _launch(self) -> None:
         await self.egress.start()
@@ -200,8 +227,8 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         context opens by itself (target=_blank, a form's popup) is closed at once."""
         wrapper = await super()._create_browser_context(name, context_kwargs, spider)
         try:
-            # bounded: scrapy-playwright holds its context lock meanwhile, and a browser killed at
-            # this moment must fail this context, not stall every page of the crawl behind it
+            # bounded: the context lock is held meanwhile, and a browser killed at this moment
+            # must fail this context, not stall every page of the crawl behind it
             await asyncio.wait_for(
                 wrapper.context.add_init_script(NO_POPUPS_JS + "\n" + PAGEWATCH_JS), CONTEXT_SETUP_TIMEOUT
             )
@@ -215,7 +242,7 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         wrapper.context.on("page", self._close_popup)
         return wrapper
 
-    async def _close_popup(self, page) -> None:  # noqa: ANN001
+    async def _close_popup(self, page: Page) -> None:
         try:
             if await page.opener() is not None:
                 self._crawler_stats.inc_value("render/popups_closed")
@@ -223,11 +250,18 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         except PlaywrightError:
             pass
 
+    async def _close_context(self, name: str) -> None:
+        """Close a context a lane retired, with its tab."""
+        wrapper = self.context_wrappers.get(name)
+        if wrapper is not None:
+            self._crawler_stats.inc_value("render/contexts_recycled")
+            await asyncio.wait_for(wrapper.context.close(), CONTEXT_SETUP_TIMEOUT)
+
     async def _download_request(self, request, spider=None):  # noqa: ANN001, ANN202
         """A rendered page whose navigation the egress guard refused (directly or at a redirect
         hop) fails as refused, with the reason, never as the proxy's answer or an error page."""
         try:
-            response = await self._download_in_context(request, spider)
+            response = await self._download_in_lane(request, spider)
         except PlaywrightError as exc:
             found = _ERROR_URL.search(str(exc))
             reason = self.egress.refusal_for(found.group(1)) if found else None
@@ -251,119 +285,119 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
             raise AddressRefusedError(f"refused: {refused.decode('latin-1')}")
         return response
 
-    def _make_request_handler(
-        self,
-        context_name: str,
-        method: str,
-        url: str,
-        headers: Headers,
-        body: bytes | None,
-        encoding: str,
-        spider: Spider,
-        initial_request_done: asyncio.Event,
-    ) -> Callable:
-        """scrapy-playwright's route handler, except that the page's own document is answered from
-        the static response already fetched (through every middleware: robots, the address guard)
-        when there is one: the page is downloaded once, not twice."""
-        handle = super()._make_request_handler(
-            context_name, method, url, headers, body, encoding, spider, initial_request_done
-        )
-
-        async def handler(route: Route, playwright_request: PlaywrightRequest) -> None:
-            static = self._static_documents.get(url)
-            if (
-                static is not None
-                and not static.get("served")
-                and playwright_request.is_navigation_request()
-                and playwright_request.frame.parent_frame is None
-                and playwright_request.url.rstrip("/") == url.rstrip("/")
-            ):
-                static["served"] = True
-                initial_request_done.set()
-                self._crawler_stats.inc_value("render/document_from_static")
-                await route.fulfill(
-                    status=static["status"] or 200,
-                    headers={"content-type": "text/html; charset=utf-8", **static.get("headers", {})},
-                    body=static["html"],
-                )
-                return
-            await handle(route, playwright_request)
-
-        return handler
-
-    async def _download_in_context(self, request, spider=None):  # noqa: ANN001, ANN202
-        """Every rendered page waits for a free lane (see tabs.py) and renders in its context, in
-        its open tab when it has one. Contexts block service workers (whose requests escape the
-        abort predicate) and downloads (never saved)."""
+    async def _download_in_lane(self, request: Request, spider: Spider | None) -> Response:
+        """The page renders in a free lane (tabs.py), in its open tab or a new one; a tab that
+        died under it (a crash, a relaunched browser) is replaced up to TAB_RETRIES times."""
         async with self.tabs.lease() as lease:
-            request.meta["playwright_context"] = lease.context
-            request.meta.setdefault(
-                "playwright_context_kwargs", {"service_workers": "block", "accept_downloads": False}
-            )
-            # the page stays open after the download (the handler closes it otherwise), so the
-            # lease can keep the tab; it never leaves this method in the request's meta
-            request.meta["playwright_include_page"] = True
-            if lease.page is not None:
-                request.meta["playwright_page"] = lease.page
-            static = request.meta.get("static_page") if self.reuse_static else None
-            if static is not None and static.get("url") == request.url and static.get("status") == 200:
-                self._static_documents[request.url] = dict(static)
-            try:
-                response = await super()._download_request(request, spider)
+            for attempt in range(TAB_RETRIES + 1):
+                try:
+                    if lease.page is None:
+                        lease.page = await self._open_tab(lease.context, request, spider)
+                    response = await self._render(lease.page, request)
+                except TargetClosedError:
+                    if attempt == TAB_RETRIES:
+                        raise
+                    await close_page(lease.page)
+                    lease.page = None
+                    continue
                 lease.reusable = True
                 return response
-            finally:
-                self._static_documents.pop(request.url, None)
-                lease.page = request.meta.pop("playwright_page", None)
-                request.meta.pop("playwright_include_page", None)
+        raise AssertionError("unreachable")
 
-    async def _close_context(self, name: str) -> None:
-        """Close a context a lane retired, with its tab."""
-        wrapper = self.context_wrappers.get(name)
-        if wrapper is not None:
-            self._crawler_stats.inc_value("render/contexts_recycled")
-            await asyncio.wait_for(wrapper.context.close(), CONTEXT_SETUP_TIMEOUT)
+    async def _open_tab(self, context: str, request: Request, spider: Spider | None) -> Page:
+        """A new tab in the lane's context (created first when needed), with its route handler.
+        The context sends the crawl's User-Agent with every request the browser makes, while
+        pages see Chromium's own (`navigator.userAgent`): sites that sniff it get a browser."""
+        async with self.context_launch_lock:
+            wrapper = self.context_wrappers.get(context)
+            if wrapper is None:
+                options = dict(CONTEXT_OPTIONS)
+                agent = request.headers.get(b"User-Agent")
+                if agent:
+                    options["extra_http_headers"] = {"User-Agent": agent.decode("latin-1")}
+                wrapper = await self._create_browser_context(context, options, spider)
+        page = await wrapper.context.new_page()
+        self._crawler_stats.inc_value("render/tabs_opened")
+        if self.config.navigation_timeout_ms is not None:
+            page.set_default_navigation_timeout(self.config.navigation_timeout_ms)
 
-    def _robots_middleware(self):  # noqa: ANN202
-        if self._robots is None:
-            self._robots = False
-            engine = getattr(self._crawler, "engine", None)
-            manager = getattr(getattr(engine, "downloader", None), "middleware", None)
-            for middleware in getattr(manager, "middlewares", ()):
-                if isinstance(middleware, RobotsTxtMiddleware):
-                    self._robots = middleware
-        return self._robots or None
+        async def route(route: Route, subrequest: PlaywrightRequest) -> None:
+            await self._route(page, route, subrequest)
 
-    async def _robots_refuse(self, url: str) -> bool:
-        """The same robots.txt rules as Scrapy's own requests, for the browser's page loads and
-        data requests (scripts, styles and the like are fetched as a browser would)."""
-        robots = self._robots_middleware()
-        if robots is None:
-            return False
-        request = Request(url)
+        await page.route("**", route)
+        return page
+
+    async def _render(self, page: Page, request: Request) -> Response:
+        """Navigate the tab to the page, run its page methods (the snapshot), and answer with the
+        rendered HTML as the body."""
+        static = request.meta.get("static_page") if self.reuse_static else None
+        usable = static is not None and static.get("url") == request.url and static.get("status") == 200
+        self._rendering[page] = _Rendering(
+            request.url, dict(request.headers.to_unicode_dict()), static if usable else None
+        )
         try:
-            robots.process_request_2(await robots.robot_parser(request), request)
-        except IgnoreRequest:
-            return True
-        return False
+            started = time.monotonic()
+            goto_options = request.meta.get("playwright_page_goto_kwargs") or {}
+            navigation = await page.goto(request.url, **goto_options)
+            # the server's answer, not the rendering: AutoThrottle reads this
+            request.meta["download_latency"] = time.monotonic() - started
+            result = None
+            for method in request.meta.get("playwright_page_methods") or ():
+                method.result = result = await _run_page_method(page, method)
+        finally:
+            self._rendering.pop(page, None)
+        html = result.get("html") if isinstance(result, dict) else None
+        if html is None:
+            html = await page.content()
+        headers = Headers(navigation.headers if navigation is not None else {})
+        headers.pop("Content-Encoding", None)
+        body = html.encode("utf-8")
+        kind = responsetypes.from_args(headers=headers, url=page.url, body=body)
+        return kind(
+            url=page.url,
+            status=navigation.status if navigation is not None else 200,
+            headers=headers,
+            body=body,
+            request=request,
+            flags=["playwright"],
+            **({"encoding": "utf-8"} if issubclass(kind, TextResponse) else {}),
+        )
 
-    async def _abort_subrequest(self, request) -> bool:  # noqa: ANN001
-        if request.resource_type in ABORTED_RESOURCE_TYPES:
-            self._crawler_stats.inc_value("render/subrequests_blocked")
-            return True
-        url = request.url
-        if url.startswith(("data:", "blob:")):
-            return False
-        host = host_of(url)
-        if any(host == h or host.endswith("." + h) for h in self.blocked_hosts):
-            self._crawler_stats.inc_value("render/subrequests_blocked")
-            return True
-        reason = await self.policy.url_refusal(url)
-        if reason:
-            self._crawler_stats.inc_value("render/subrequests_refused")
-            logger.warning("Refused browser subrequest %s: %s", url, reason)
-            return True
-        if request.resource_type in ROBOTS_CHECKED_TYPES and await self._robots_refuse(url):
-            self._crawler_stats.inc_value("render/subrequests_robots_forbidden")
-            return True
-        return False
+    async def _route(self, page: Page, route: Route, subrequest: PlaywrightRequest) -> None:
+        """Every request of the tab: refused by the guard, or the page's own document (answered
+        from its static response, or sent with Scrapy's headers), or sent as the browser made it."""
+        try:
+            if await self.guard.refuse(subrequest):
+                await route.abort()
+                return
+            now = self._rendering.get(page)
+            if (
+                now is not None
+                and not now.document_done
+                and subrequest.is_navigation_request()
+                and subrequest.frame.parent_frame is None
+                and subrequest.url.rstrip("/") == now.url.rstrip("/")
+            ):
+                now.document_done = True
+                if now.static is not None:
+                    self._crawler_stats.inc_value("render/document_from_static")
+                    await route.fulfill(
+                        status=now.static["status"] or 200,
+                        headers={"content-type": "text/html; charset=utf-8", **now.static.get("headers", {})},
+                        body=now.static["html"],
+                    )
+                    return
+                await route.continue_(headers=now.headers)
+                return
+            await route.continue_()
+        except PlaywrightError as exc:
+            if not page.is_closed():  # a closing tab's requests need no answer
+                logger.warning("Browser request %s not handled: %s", subrequest.url, exc)
+
+
+async def _run_page_method(page: Page, method: PageMethod):  # noqa: ANN202
+    """One of a request's `playwright_page_methods`: a callable of the page, or a page method by
+    name, with the PageMethod's arguments."""
+    call = partial(method.method, page) if callable(method.method) else getattr(page, method.method)
+    result = call(*method.args, **method.kwargs)
+    return await result if inspect.isawaitable(result) else result

@@ -78,25 +78,28 @@ class RenderBudgetExceeded(Exception):
 
 
 async def snapshot_page(page, options: dict) -> dict:  # noqa: ANN001
-    """Wait for the network to go quiet (capped: pages that poll forever still get snapshotted),
-    then for the DOM to stay unchanged for `options["quietMs"]` (capped), scroll until a scroll adds
-    nothing, click "load more" controls, and serialise the live DOM, all within the page's budget.
-    `options` are those of `RenderOptions.page_methods`; returns `{"html", "url", "clicks",
-    "truncated", "timings"}`, `timings` being the phases' milliseconds (the page script's settle,
-    scroll, clicks and serialise, plus `networkIdleMs` and `evaluateMs` seen from here: what
-    evaluate took beyond the in-page phases is the transfer), for bench/breakdown.py."""
+    """Wait for the DOM to settle (no change for `options["quietMs"]`, capped, and none of the
+    page's own work in flight: pagewatch.js), scroll until a scroll adds nothing, click "load more"
+    controls, and serialise the live DOM, all within the page's budget. A page opened without the
+    page watch (not by the crawl's contexts) first waits for the network to go quiet (capped: pages
+    that poll forever still get snapshotted). `options` are those of `RenderOptions.page_methods`;
+    returns `{"html", "url", "clicks", "truncated", "timings"}`, `timings` being the phases'
+    milliseconds (the page script's settle, scroll, clicks and serialise, plus `networkIdleMs` and
+    `evaluateMs` seen from here: what evaluate took beyond the in-page phases is the transfer), for
+    bench/breakdown.py."""
 
     async def run() -> dict:
         started = time.perf_counter()
-        # without pagewatch.js (a page not opened by the crawl's contexts) the network's own
-        # idleness is the only sign that the page's load requests are done
-        if not await page.evaluate("() => Boolean(window.__blWatch)"):
+        # one round trip when the page has the watch: the script answers `noWatch` at once otherwise
+        result = await page.evaluate(SNAPSHOT_JS, {**options, "requireWatch": True})
+        idle_done = started
+        if result.get("noWatch"):
             try:
                 await page.wait_for_load_state("networkidle", timeout=options["idleMs"])
             except PlaywrightTimeoutError:
                 pass
-        idle_done = time.perf_counter()
-        result = await page.evaluate(SNAPSHOT_JS, options)
+            idle_done = time.perf_counter()
+            result = await page.evaluate(SNAPSHOT_JS, options)
         timings = result.setdefault("timings", {})
         timings["networkIdleMs"] = (idle_done - started) * 1000
         timings["evaluateMs"] = (time.perf_counter() - idle_done) * 1000

@@ -4,6 +4,8 @@
 // (<bl-iframe>) and computed visibility (data-bl-hidden="1" where an element becomes hidden, "0"
 // where it becomes visible again).
 async (opts) => {
+  // a page without the page watch first waits for its network to go quiet (render.py)
+  if (opts.requireWatch && !window.__blWatch) return {noWatch: true};
   // a monotonic clock: a page that sets or fakes Date does not bend the budget
   const now = () => performance.now();
   // (pagewatch.js's sleep when it is there: its own setTimeout counts the page's timers)

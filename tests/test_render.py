@@ -296,11 +296,11 @@ def test_a_reused_tab_renders_pages_as_a_new_tab_does(site, tmp_path):
     pages = ["iframe.html", "scroll.html", "loadmore.html", "timer.html", "lazy.html", "buttons.html"]
     # one page at a time, each in the tab the page before it used
     reused = crawl(site, pages, tmp_path / "reused", CONCURRENT_REQUESTS="1")
-    assert reused.stat("playwright/page_count") == 1
+    assert reused.stat("render/tabs_opened") == 1
     assert reused.stat("render/tabs_reused") == len(pages) - 1
     # each in a new tab (a new context for every page)
     fresh = crawl(site, pages, tmp_path / "fresh", CONCURRENT_REQUESTS="1", RENDER_CONTEXT_PAGES="1")
-    assert fresh.stat("playwright/page_count") == len(pages)
+    assert fresh.stat("render/tabs_opened") == len(pages)
     assert fresh.stat("render/tabs_reused") is None
     assert found_links(reused) == found_links(fresh)
     assert {page for page, _ in found_links(reused)} == set(pages)
