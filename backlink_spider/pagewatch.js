@@ -5,14 +5,15 @@
 //   a src that have not loaded yet;
 // - timers (setTimeout) due within WATCH_TIMER_MS, except those a timer chain schedules past its
 //   second link: a polling loop would otherwise keep the page busy until the budget is spent.
-// `window.__blWatch.lastActivity` is when the last of them ended (a callback ran, a request ended).
+// `window.__blWatch.lastActivity` is when the last of them ended (a callback ran, a request ended);
+// `lastChange` is when the DOM last changed (style-only attribute changes, animations, left out).
 (() => {
   if (window.__blWatch) return;
   const WATCH_TIMER_MS = 3000;
   const MAX_CHAIN = 2;
   const now = () => performance.now();
   // `sleep`: the page's own setTimeout, for snapshot.js's pauses (which must not count as the page's)
-  const watch = {fetches: new Map(), timers: new Map(), lastActivity: now(), sleep: null};
+  const watch = {fetches: new Map(), timers: new Map(), lastActivity: now(), lastChange: now(), sleep: null};
   Object.defineProperty(window, "__blWatch", {value: watch, enumerable: false});
   let seq = 0;
   let chain = 0; // how deep in a chain of timers the running callback is
@@ -47,13 +48,14 @@
   };
   new MutationObserver((records) => {
     for (const record of records) {
+      if (record.type !== "attributes" || record.attributeName !== "style") watch.lastChange = now();
       for (const node of record.addedNodes) {
         if (node.nodeType !== 1) continue;
         if (node.tagName === "SCRIPT") watchScript(node);
         else if (node.getElementsByTagName) for (const el of node.getElementsByTagName("script")) watchScript(el);
       }
     }
-  }).observe(document, {childList: true, subtree: true});
+  }).observe(document, {childList: true, subtree: true, characterData: true, attributes: true});
   const pageSetTimeout = window.setTimeout;
   const pageClearTimeout = window.clearTimeout;
   watch.sleep = (ms) => new Promise((resolve) => pageSetTimeout.call(window, resolve, ms));

@@ -15,21 +15,24 @@ async (opts) => {
   const inBudget = () => remaining() > 0;
   const root = () => document.scrollingElement || document.documentElement;
   const allElements = document.getElementsByTagName("*"); // live: .length is the node count now
+  // style-only changes are animations, not content (as pagewatch.js counts them)
+  const isContentChange = (r) => r.type !== "attributes" || r.attributeName !== "style";
 
   // --- settling: no DOM change for opts.quietMs and none of the page's own data requests
   // (fetch, XHR) started since the last action still open; at most opts.settleTimeoutMs a wait.
   // With pagewatch.js (installed before the page's scripts) the requests of the page's load and
   // its short timers count too, so nothing waits for the network to idle by the clock.
-  let lastChange = now();
-  const observer = new MutationObserver((records) => {
-    // style-only changes are animations, not content
-    if (records.some((r) => r.type !== "attributes" || r.attributeName !== "style")) lastChange = now();
-  });
-  observer.observe(document, {childList: true, subtree: true, characterData: true, attributes: true});
+  // With the page watch, the quiet period counts from the page's last DOM change since its document
+  // began (a page quiet since it loaded needs no further wait); without it, from now on.
   let watch = window.__blWatch;
   let restore = () => {};
-  if (!watch) { // no init script (an older context): watch the requests from now on
-    watch = {fetches: new Map(), timers: new Map(), lastActivity: now()};
+  let observer = null;
+  if (!watch) { // no init script (an older context): watch the DOM and the requests from now on
+    watch = {fetches: new Map(), timers: new Map(), lastActivity: now(), lastChange: now()};
+    observer = new MutationObserver((records) => {
+      if (records.some(isContentChange)) watch.lastChange = now();
+    });
+    observer.observe(document, {childList: true, subtree: true, characterData: true, attributes: true});
     let requestSeq = 0;
     const track = () => {
       const id = ++requestSeq;
@@ -64,7 +67,7 @@ async (opts) => {
     while (now() < deadline) {
       const busy = Array.from(watch.fetches.values()).some((t) => t >= since)
         || Array.from(watch.timers.values()).some((due) => due <= deadline);
-      if (!busy && now() - Math.max(lastChange, since, watch.lastActivity) >= opts.quietMs) return;
+      if (!busy && now() - Math.max(watch.lastChange, since, watch.lastActivity) >= opts.quietMs) return;
       await sleep(Math.min(50, opts.quietMs || 50));
     }
   };
@@ -203,7 +206,7 @@ async (opts) => {
   timings.clicksMs = now() - phase;
   phase = now();
   window.scrollTo(0, 0);
-  observer.disconnect();
+  if (observer) observer.disconnect();
   restore();
 
   const VOID = new Set(["AREA", "BASE", "BR", "COL", "EMBED", "HR", "IMG", "INPUT", "LINK", "META",

@@ -98,12 +98,18 @@ def test_live_dom_iframes_scrolling_load_more_and_visibility(site, tmp_path):
 def recall(site, tmp_path_factory):
     """One rendered crawl of the pages that test how the browser is driven: the brewbird.io links
     found on each page."""
-    pages = ["timer.html", "buttons.html", "still.html"]
+    pages = ["timer.html", "buttons.html", "still.html", "moved.html"]
     result = crawl(site, pages, tmp_path_factory.mktemp("recall"))
     found: dict[str, set[str]] = {page: set() for page in pages}
     for b in result.records("backlink"):
         found[b["source_url"].rsplit("/", 1)[1]].add(b["target_url"].rsplit("/", 1)[1])
     return found
+
+
+def test_a_page_a_script_sends_elsewhere_while_it_loads_is_snapshotted_where_it_went(recall):
+    # moved.html calls location.replace() in its head: the navigation ends with the page it went
+    # to loaded, and that is what is snapshotted
+    assert recall["moved.html"] == {"moved"}
 
 
 def test_content_a_timer_inserts_after_the_network_went_quiet_is_snapshotted(recall):
