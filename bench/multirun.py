@@ -66,6 +66,7 @@ class Result:
     recall_js: float | None = None
     wrong: int = 0
     peak_chromium_mb: float = 0.0
+    cpu_s: dict = field(default_factory=dict)  # CPU seconds by kind of process (TreeSampler)
     crawler_wall_s: float | None = None  # Crawlee: crawler.run() alone
 
 
@@ -77,8 +78,8 @@ def _key(page_url: str, target_url: str) -> tuple[str, str, str]:
 
 def _run(
     command: list[str], cwd: Path, env: dict, log_path: Path, timeout: float
-) -> tuple[int | None, float, float]:
-    """Run a crawl; (exit status, wall s, peak Chromium RSS MB)."""
+) -> tuple[int | None, float, float, dict[str, float]]:
+    """Run a crawl; (exit status, wall s, peak Chromium RSS MB, CPU seconds by kind of process)."""
     with open(log_path, "wb") as log:
         started = time.monotonic()
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -92,7 +93,7 @@ def _run(
         wall = time.monotonic() - started
         sampler.stop()
     peak = max((s[2] for s in sampler.samples), default=0) / MB
-    return code, wall, peak
+    return code, wall, peak, sampler.cpu_by_kind()
 
 
 def run_ours(
@@ -130,7 +131,7 @@ def run_ours(
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     result = Result(name)
     outdir.mkdir(parents=True, exist_ok=True)
-    result.returncode, result.wall_s, result.peak_chromium_mb = _run(
+    result.returncode, result.wall_s, result.peak_chromium_mb, result.cpu_s = _run(
         command, ROOT, env, workdir / f"{crawl_id}.log", timeout
     )
     stats_file = outdir / "stats" / f"{crawl_id}.json"
@@ -163,7 +164,7 @@ def run_crawlee(
     command += ["--browser", browser, "--out", str(out)] + [f"--browser-arg={a}" for a in args]
     env = dict(os.environ, CRAWLEE_STORAGE_DIR=str(workdir / f"crawlee-{crawler}-storage"))
     result = Result(name)
-    result.returncode, result.wall_s, result.peak_chromium_mb = _run(
+    result.returncode, result.wall_s, result.peak_chromium_mb, result.cpu_s = _run(
         command, workdir, env, workdir / f"crawlee-{crawler}.log", timeout
     )
     if result.returncode != 0 or not out.exists():
@@ -226,6 +227,10 @@ def checks(results: list[Result], preset: str) -> list[str]:
     for r in results:
         if r.render_stats:
             out.append(f"{r.name}: {json.dumps(r.render_stats)}")
+        if r.cpu_s and r.pages:
+            total = sum(r.cpu_s.values())
+            split = ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in r.cpu_s.items())
+            out.append(f"{r.name}: CPU s {split}; {total:.1f} in all, {1000 * total / r.pages:.0f} ms a page")
         if r.crawler_wall_s is not None:
             out.append(f"{r.name}: crawler.run() {r.crawler_wall_s:.1f} s of {r.wall_s:.1f} s wall")
         if r.wrong:

@@ -74,7 +74,11 @@ RENDER_SETTINGS = {"RENDER_CONCURRENCY": "8", "CONCURRENT_REQUESTS": "16"}
 
 
 class TreeSampler(threading.Thread):
-    """Samples the RSS of a process and its descendants every `interval` seconds."""
+    """Samples the RSS of a process and its descendants every `interval` seconds, and their CPU
+    time by kind of process (`cpu_by_kind`): the crawl itself, Playwright's driver, Chromium's
+    browser process, its renderers, and its other processes (GPU, utility, zygote). CPU is each
+    process's last sample, so a process that lives less than `interval` is missed; RUSAGE_CHILDREN
+    misses more (Chromium's renderers are not reaped by the crawl)."""
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
@@ -83,6 +87,8 @@ class TreeSampler(threading.Thread):
         self.samples: list[tuple[float, int, int, int, int]] = []  # t, python, chromium, other, n_chrom
         self._halt = threading.Event()
         self._proc_names: dict[int, str] = {}
+        self._kinds: dict[int, str] = {}
+        self._cpu: dict[int, float] = {}
 
     def _proc_name(self, proc: psutil.Process) -> str:
         name = self._proc_names.get(proc.pid)
@@ -94,6 +100,49 @@ class TreeSampler(threading.Thread):
             self._proc_names[proc.pid] = name
         return name
 
+    def _kind(self, proc: psutil.Process) -> str:
+        kind = self._kinds.get(proc.pid)
+        # a renderer starts as a fork of the zygote, and Debian's chromium as a shell script
+        if kind is None or kind in ("chromium other", "other"):
+            try:
+                command = proc.cmdline()
+            except psutil.Error:
+                return kind or "other"
+            line = " ".join(command)
+            program = os.path.basename(command[0]) if command else ""
+            if proc.pid == self.proc.pid:
+                kind = "crawl"
+            elif "chrom" in program or "headless_shell" in program:
+                kind = (
+                    "chromium renderers"
+                    if "--type=renderer" in line
+                    else "chromium other"
+                    if "--type=" in line
+                    else "chromium browser"
+                )
+            elif program == "node" or "playwright" in line and "driver" in line:
+                kind = "playwright driver"
+            else:
+                kind = "other"
+            self._kinds[proc.pid] = kind
+        return kind
+
+    def cpu_by_kind(self) -> dict[str, float]:
+        """CPU seconds (user + system) by kind of process, over the run."""
+        totals: dict[str, float] = {}
+        for pid, seconds in self._cpu.items():
+            kind = self._kinds.get(pid, "other")
+            totals[kind] = totals.get(kind, 0.0) + seconds
+        return dict(sorted(totals.items()))
+
+    def _account(self, proc: psutil.Process) -> None:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            return
+        self._kind(proc)
+        self._cpu[proc.pid] = times.user + times.system
+
     def run(self) -> None:
         start = time.monotonic()
         while not self._halt.is_set():
@@ -102,12 +151,14 @@ class TreeSampler(threading.Thread):
                 children = self.proc.children(recursive=True)
             except psutil.Error:
                 break
+            self._account(self.proc)
             chrom = other = n_chrom = 0
             for child in children:
                 try:
                     rss = child.memory_info().rss
                 except psutil.Error:
                     continue
+                self._account(child)
                 if "chrom" in self._proc_name(child).lower():
                     chrom += rss
                     n_chrom += 1
