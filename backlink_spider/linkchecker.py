@@ -22,6 +22,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from backlink_spider.extract.page import OutLink
+from backlink_spider.extract.share import SHARE
 from backlink_spider.linkcheck import HEAD_REFUSED, CheckResult, TargetIndex, describe_failure
 from backlink_spider.records import COMPETITOR_ROLE, Backlink, BrokenLink, utc_now
 from backlink_spider.target import Target, host_of
@@ -171,7 +172,10 @@ class LinkChecker:
         """Broken links of a crawled page at `hop`: links to other sites and to the target are
         checked; links within the page's own site only with LINK_CHECK_INTERNAL (a third party's
         dead internal link is no broken-link-building opportunity), unless the crawl fetches their
-        page anyway: that fetch is their check, as is any result already known."""
+        page anyway: that fetch is their check, as is any result already known. Share and follow
+        widgets (position `share`) are not checked unless they link to the target: a share intent
+        carries the page in its URL, so a site with share buttons would cost each network
+        LINK_CHECK_MAX_PER_HOST requests a crawl, and neither kind is a link anyone replaces."""
         seen: set[str] = set()
         for link in links:
             key = canonical_url(link.url)
@@ -182,6 +186,9 @@ class LinkChecker:
             if result is not None:
                 if result.dead:
                     yield self.broken_link(url, key, link.anchor_text, result)
+                continue
+            if link.position == SHARE and not self.target.owns(key):
+                self.crawler.stats.inc_value("link_check/skipped_share")
                 continue
             followed = self.follows(link, hop)  # by this or another process
             if not followed and link.internal and not self.check_internal and not self.target.owns(key):

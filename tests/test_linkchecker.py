@@ -50,9 +50,9 @@ def make_checker(follows=lambda link, hop: False, enabled: bool = True, **settin
     )
 
 
-def link(url: str, anchor: str = "a link", *, internal: bool = False) -> OutLink:
+def link(url: str, anchor: str = "a link", *, internal: bool = False, position: str = "content") -> OutLink:
     return OutLink(
-        url=url, anchor_text=anchor, internal=internal, hidden=False, nofollow=False, position="content"
+        url=url, anchor_text=anchor, internal=internal, hidden=False, nofollow=False, position=position
     )
 
 
@@ -145,6 +145,24 @@ def test_a_page_s_links_become_head_checks_in_their_host_s_check_slot():
     ]
     assert all(r.callback is callback and r.errback is errback for r in out)
     assert stats(checker) == {"link_check/requests": 2, "link_check/skipped_internal": 1}
+
+
+def test_share_and_follow_widgets_are_not_checked_unless_they_link_to_the_target():
+    checker = make_checker()
+    out = list(
+        checker.page_links(
+            PAGE,
+            [
+                link(f"https://twitter.com/intent/tweet?url={PAGE}", "Tweet", position="share"),
+                link(f"https://www.facebook.com/sharer.php?u={PAGE}", "Share", position="share"),
+                link("https://www.facebook.com/blogexample", "Follow us", position="share"),
+                link("https://brewbird.io/share-kit", "BrewBird", position="share"),
+            ],
+            hop=0,
+        )
+    )
+    assert [(r.method, r.url) for r in out] == [("HEAD", "https://brewbird.io/share-kit")]
+    assert stats(checker) == {"link_check/requests": 1, "link_check/skipped_share": 3}
 
 
 def test_head_refused_is_asked_again_with_get_then_the_dead_link_is_recorded():
