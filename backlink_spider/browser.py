@@ -289,20 +289,21 @@ class RenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         """The page renders in a free lane (tabs.py), in its open tab or a new one; a tab that
         died under it (a crash, a relaunched browser) is replaced up to TAB_RETRIES times."""
         async with self.tabs.lease() as lease:
-            for attempt in range(TAB_RETRIES + 1):
+            retries = 0
+            while True:
                 try:
                     if lease.page is None:
                         lease.page = await self._open_tab(lease.context, request, spider)
                     response = await self._render(lease.page, request)
                 except TargetClosedError:
-                    if attempt == TAB_RETRIES:
+                    retries += 1
+                    if retries > TAB_RETRIES:
                         raise
                     await close_page(lease.page)
                     lease.page = None
                     continue
                 lease.reusable = True
                 return response
-        raise AssertionError("unreachable")
 
     async def _open_tab(self, context: str, request: Request, spider: Spider | None) -> Page:
         """A new tab in the lane's context (created first when needed), with its route handler.
