@@ -1,6 +1,6 @@
 """Settings of other components checked before a spider's first request: what would only fail
 later (the private-network allowance, the search provider, a distributed crawl's name, the GC
-thresholds) fails now, as one ArgumentError line (see commands/crawl.py)."""
+thresholds, the render lanes) fails now, as one ArgumentError line (see commands/crawl.py)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,25 @@ def check_settings(settings) -> None:  # noqa: ANN001
         gc_thresholds(settings)
     except ValueError as exc:
         raise ArgumentError(str(exc)) from None
+    _check_render_lanes(settings)
+
+
+# scrapy-playwright's page and context limits, which the crawler's render lanes replace (tabs.py)
+REPLACED_BY_RENDER_CONCURRENCY = ("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", "PLAYWRIGHT_MAX_CONTEXTS")
+
+
+def _check_render_lanes(settings) -> None:  # noqa: ANN001
+    for name in REPLACED_BY_RENDER_CONCURRENCY:
+        if settings.get(name) is not None:
+            raise ArgumentError(
+                f"{name} is not used by this crawler: set RENDER_CONCURRENCY (pages rendered at once, "
+                "each in a browser context of its own)"
+            )
+    for name in ("RENDER_CONCURRENCY", "RENDER_CONTEXT_PAGES"):
+        value = settings.get(name)
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = 0
+        if number < 1:
+            raise ArgumentError(f"{name}: give a whole number >= 1, not {value!r}")
