@@ -1,4 +1,5 @@
-"""Chromium for rendering: finding one, launching it, and guarding what it fetches.
+"""Chromium for rendering: finding one, launching it, driving each rendered page, and guarding
+what it fetches.
 
 Provisioning order: the `BROWSER_EXECUTABLE` setting; a Playwright-managed Chromium (what
 `playwright install chromium` downloads); a system browser on PATH (`chromium`,

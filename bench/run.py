@@ -233,6 +233,7 @@ class CrawlResult:
     _page_paths: set = field(default_factory=set, repr=False)
     _served_paths: set = field(default_factory=set, repr=False)
     _chromium_timeline: list = field(default_factory=list, repr=False)
+    _python_timeline: list = field(default_factory=list, repr=False)
 
 
 STAT_KEYS = (
@@ -417,6 +418,7 @@ def run_crawl(
         result.max_chromium_processes = max(s[4] for s in samples)
         py = [s[1] for s in samples]
         result.python_first_third_mb, result.python_last_third_mb = _thirds(py)
+        result._python_timeline = [(round(s[0], 1), round(s[1] / MB, 1)) for s in samples]
         chrom = [s for s in samples if s[2] > 0]
         if chrom:
             # from Chromium's launch to its exit, so the idle start-up does not count as "first third"
@@ -752,6 +754,7 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     **{k: v for k, v in asdict(r).items() if not k.startswith("_")},
                     "chromium_timeline": r._chromium_timeline,
+                    "python_timeline": r._python_timeline,
                 }
                 for r in results
             ],
