@@ -14,6 +14,8 @@ NOT_SETTINGS = {
     "SCRAPYD_USERNAME": "an environment variable read by the deploy example",
     "SCRAPYD_PASSWORD": "an environment variable read by the deploy example",
     "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": "a scrapy-playwright setting left at its default",
+    "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": "scrapy-playwright's, refused (RENDER_CONCURRENCY)",
+    "PLAYWRIGHT_MAX_CONTEXTS": "scrapy-playwright's, refused (RENDER_CONCURRENCY)",
 }
 
 
