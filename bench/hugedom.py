@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from backlink_spider.output import read_records
-from bench.run import MB, TreeSampler
+from bench.measure import MB, TreeSampler
 from demo.serve import LoopbackHTTPServer
 
 ROOT = Path(__file__).resolve().parent.parent

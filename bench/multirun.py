@@ -29,7 +29,7 @@ import psutil
 
 from backlink_spider.browser import CHROMIUM_ARGS
 from bench.corpus import TARGET
-from bench.run import COMMON_SETTINGS, MB, RENDER_SETTINGS, ROOT, TreeSampler, _norm_target, _read
+from bench.measure import COMMON_SETTINGS, MB, RENDER_SETTINGS, ROOT, TreeSampler, norm_target, read_records
 from bench.webs import Web, manysite, multisite
 
 CRAWLEE_PYTHON = ROOT / "bench" / ".venv-crawlee" / "bin" / "python"
@@ -73,7 +73,7 @@ class Result:
 def _key(page_url: str, target_url: str) -> tuple[str, str, str]:
     parts = urlsplit(page_url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return (parts.hostname or "", path, _norm_target(target_url))
+    return (parts.hostname or "", path, norm_target(target_url))
 
 
 def _run(
@@ -139,9 +139,11 @@ def run_ours(
     if result.returncode != 0:
         result.error = f"exit status {result.returncode} (log {workdir / f'{crawl_id}.log'})"
     pages = [
-        p for p in _read(outdir, "page") if p.get("crawl_id") == crawl_id and p.get("status") is not None
+        p
+        for p in read_records(outdir, "page")
+        if p.get("crawl_id") == crawl_id and p.get("status") is not None
     ]
-    backlinks = [b for b in _read(outdir, "backlink") if b.get("crawl_id") == crawl_id]
+    backlinks = [b for b in read_records(outdir, "backlink") if b.get("crawl_id") == crawl_id]
     result.pages = len(pages)
     result.rendered = sum(1 for p in pages if p.get("rendered"))
     result.render_stats = {k: v for k, v in sorted(stats.items()) if k.startswith("render/")}
@@ -179,8 +181,8 @@ def run_crawlee(
 
 
 def _score(result: Result, web: Web) -> None:
-    truth = {(a, p, _norm_target(u)) for a, p, u in web.truth}
-    js = {(a, p, _norm_target(u)) for a, p, u in web.js_truth}
+    truth = {(a, p, norm_target(u)) for a, p, u in web.truth}
+    js = {(a, p, norm_target(u)) for a, p, u in web.js_truth}
     result.recall = len(result.found & truth) / len(truth)
     result.recall_js = len(result.found & js) / len(js) if js else None
     result.wrong = len(result.found - truth)

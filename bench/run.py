@@ -25,11 +25,9 @@ import os
 import resource
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -37,14 +35,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import orjson
 import psutil
 
 from bench.corpus import TARGET, Corpus
+from bench.measure import (
+    COMMON_SETTINGS,
+    MB,
+    RENDER_SETTINGS,
+    ROOT,
+    TreeSampler,
+    norm_target,
+    read_records,
+    thirds,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 BARE_SPIDER = ROOT / "bench" / "bare_spider.py"
-MB = 1024 * 1024
 
 PRESETS = {
     "static": {
@@ -57,124 +62,6 @@ PRESETS = {
     "render": {"pages": 1000, "js_fraction": 0.2, "modes": ["never", "always", "auto"], "bare": False},
     "memory": {"pages": 3000, "js_fraction": 0.2, "modes": ["always"], "bare": False},
 }
-# The same politeness settings for every crawl (bare and mentions alike).
-COMMON_SETTINGS = {
-    "CONCURRENT_REQUESTS": "32",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
-    "AUTOTHROTTLE_ENABLED": "False",
-    "ROBOTSTXT_OBEY": "True",
-    "LOG_LEVEL": "INFO",  # INFO (not WARNING) so that Scrapy's stats dump is in the log
-}
-# Rendering crawls: 8 pages rendered at once (Crawlee's crawls in multirun.py get the same), within
-# the project's default 16 requests at once, so link checks and static fetches take no render place.
-RENDER_SETTINGS = {"RENDER_CONCURRENCY": "8", "CONCURRENT_REQUESTS": "16"}
-
-
-# --- sampling ---------------------------------------------------------------------------------
-
-
-class TreeSampler(threading.Thread):
-    """Samples the RSS of a process and its descendants every `interval` seconds, and their CPU
-    time by kind of process (`cpu_by_kind`): the crawl itself, Playwright's driver, Chromium's
-    browser process, its renderers, and its other processes (GPU, utility, zygote). CPU is each
-    process's last sample, so a process that lives less than `interval` is missed; RUSAGE_CHILDREN
-    misses more (Chromium's renderers are not reaped by the crawl)."""
-
-    def __init__(self, pid: int, interval: float = 0.1) -> None:
-        super().__init__(daemon=True)
-        self.proc = psutil.Process(pid)
-        self.interval = interval
-        self.samples: list[tuple[float, int, int, int, int]] = []  # t, python, chromium, other, n_chrom
-        self._halt = threading.Event()
-        self._proc_names: dict[int, str] = {}
-        self._kinds: dict[int, str] = {}
-        self._cpu: dict[int, float] = {}
-
-    def _proc_name(self, proc: psutil.Process) -> str:
-        name = self._proc_names.get(proc.pid)
-        if name is None:
-            try:
-                name = proc.name()
-            except psutil.Error:
-                name = ""
-            self._proc_names[proc.pid] = name
-        return name
-
-    def _kind(self, proc: psutil.Process) -> str:
-        kind = self._kinds.get(proc.pid)
-        # a renderer starts as a fork of the zygote, and Debian's chromium as a shell script
-        if kind is None or kind in ("chromium other", "other"):
-            try:
-                command = proc.cmdline()
-            except psutil.Error:
-                return kind or "other"
-            line = " ".join(command)
-            program = os.path.basename(command[0]) if command else ""
-            if proc.pid == self.proc.pid:
-                kind = "crawl"
-            elif "chrom" in program or "headless_shell" in program:
-                kind = (
-                    "chromium renderers"
-                    if "--type=renderer" in line
-                    else "chromium other"
-                    if "--type=" in line
-                    else "chromium browser"
-                )
-            elif program == "node" or "playwright" in line and "driver" in line:
-                kind = "playwright driver"
-            else:
-                kind = "other"
-            self._kinds[proc.pid] = kind
-        return kind
-
-    def cpu_by_kind(self) -> dict[str, float]:
-        """CPU seconds (user + system) by kind of process, over the run."""
-        totals: dict[str, float] = {}
-        for pid, seconds in self._cpu.items():
-            kind = self._kinds.get(pid, "other")
-            totals[kind] = totals.get(kind, 0.0) + seconds
-        return dict(sorted(totals.items()))
-
-    def _account(self, proc: psutil.Process) -> None:
-        try:
-            times = proc.cpu_times()
-        except psutil.Error:
-            return
-        self._kind(proc)
-        self._cpu[proc.pid] = times.user + times.system
-
-    def run(self) -> None:
-        start = time.monotonic()
-        while not self._halt.is_set():
-            try:
-                own = self.proc.memory_info().rss
-                children = self.proc.children(recursive=True)
-            except psutil.Error:
-                break
-            self._account(self.proc)
-            chrom = other = n_chrom = 0
-            for child in children:
-                try:
-                    rss = child.memory_info().rss
-                except psutil.Error:
-                    continue
-                self._account(child)
-                if "chrom" in self._proc_name(child).lower():
-                    chrom += rss
-                    n_chrom += 1
-                else:
-                    other += rss
-            self.samples.append((time.monotonic() - start, own, chrom, other, n_chrom))
-            self._halt.wait(self.interval)
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join(timeout=5)
-
-
-def _thirds(values: list[int]) -> tuple[float, float]:
-    third = max(1, len(values) // 3)
-    return statistics.fmean(values[:third]) / MB, statistics.fmean(values[-third:]) / MB
 
 
 # --- one crawl --------------------------------------------------------------------------------
@@ -262,21 +149,6 @@ STAT_KEYS = (
 def _path(url: str) -> str:
     parts = urlsplit(url)
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-
-def _norm_target(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}{parts.path or '/'}" + (
-        f"?{parts.query}" if parts.query else ""
-    )
-
-
-def _read(output_dir: Path, record_type: str) -> list[dict]:
-    records = []
-    for path in sorted(output_dir.glob(f"{record_type}/dt=*/*.jsonl")):
-        with open(path, "rb") as handle:
-            records += [orjson.loads(line) for line in handle if line.strip()]
-    return records
 
 
 def run_crawl(
@@ -417,12 +289,12 @@ def run_crawl(
         result.peak_rss_tree_mb = max(s[1] + s[2] + s[3] for s in samples) / MB
         result.max_chromium_processes = max(s[4] for s in samples)
         py = [s[1] for s in samples]
-        result.python_first_third_mb, result.python_last_third_mb = _thirds(py)
+        result.python_first_third_mb, result.python_last_third_mb = thirds(py)
         result._python_timeline = [(round(s[0], 1), round(s[1] / MB, 1)) for s in samples]
         chrom = [s for s in samples if s[2] > 0]
         if chrom:
             # from Chromium's launch to its exit, so the idle start-up does not count as "first third"
-            result.chromium_first_third_mb, result.chromium_last_third_mb = _thirds([s[2] for s in chrom])
+            result.chromium_first_third_mb, result.chromium_last_third_mb = thirds([s[2] for s in chrom])
             result._chromium_timeline = [(round(s[0], 1), round(s[2] / MB, 1)) for s in chrom]
 
     log_text = log_path.read_text(encoding="utf-8", errors="replace")
@@ -453,9 +325,9 @@ def run_crawl(
         result.pages = (result.responses or 0) - robots
     else:
         out = outdir / "out"
-        pages = _read(out, "page")
-        backlinks = _read(out, "backlink")
-        mentions = _read(out, "mention")
+        pages = read_records(out, "page")
+        backlinks = read_records(out, "backlink")
+        mentions = read_records(out, "mention")
         fetched = [p for p in pages if p.get("status") is not None]
         result.page_records = len(pages)
         result.pages = len(fetched)  # records of pages that got a response (not robots-forbidden ones)
@@ -468,9 +340,9 @@ def run_crawl(
         result.render_reasons = dict(
             Counter(p.get("render_reason") or "-" for p in pages if p.get("rendered"))
         )
-        found = {(_path(b["source_url"]), _norm_target(b["target_url"])) for b in backlinks}
-        truth = {(p, _norm_target(u)) for p, u in corpus.truth_backlinks}
-        truth_static = {(p, _norm_target(u)) for p, u in corpus.static_truth_backlinks}
+        found = {(_path(b["source_url"]), norm_target(b["target_url"])) for b in backlinks}
+        truth = {(p, norm_target(u)) for p, u in corpus.truth_backlinks}
+        truth_static = {(p, norm_target(u)) for p, u in corpus.static_truth_backlinks}
         truth_js = truth - truth_static
         result._found = found
         result.backlinks_found = len(found)
