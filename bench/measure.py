@@ -1,10 +1,12 @@
-"""What the benchmarks share: the settings every crawl gets, reading a crawl's records, and
-sampling the memory and CPU of a crawl's process tree (bench/run.py, bench/multirun.py)."""
+"""What the benchmarks share: the settings every crawl gets, the command of a `mentions` crawl,
+reading a crawl's records, and sampling the memory and CPU of a crawl's process tree (bench/run.py, bench/multirun.py)."""
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
+import sys
 import threading
 import time
 from pathlib import Path
@@ -12,6 +14,8 @@ from urllib.parse import urlsplit
 
 import orjson
 import psutil
+
+from bench.corpus import TARGET
 
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024
@@ -26,6 +30,36 @@ COMMON_SETTINGS = {
 # Rendering crawls: 8 pages rendered at once (Crawlee's crawls in multirun.py get the same), within
 # the project's default 16 requests at once, so link checks and static fetches take no render place.
 RENDER_SETTINGS = {"RENDER_CONCURRENCY": "8", "CONCURRENT_REQUESTS": "16"}
+
+
+def mentions_command(
+    seeds: str,
+    depth: int,
+    render: str,
+    *,
+    host_aliases: dict,
+    output_dir: Path,
+    crawl_id: str,
+    browser: str,
+    args: tuple[str, ...] = (),
+) -> list[str]:
+    """`scrapy crawl mentions` of the benchmark's target on loopback sites (HOST_ALIASES maps their
+    names to addresses), with the common settings and, when it renders, the rendering ones."""
+    settings = {
+        **COMMON_SETTINGS,
+        "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
+        "HOST_ALIASES": json.dumps(host_aliases),
+        "OUTPUT_DIR": str(output_dir),
+        "CRAWL_ID": crawl_id,
+    }
+    if render != "never":
+        settings.update(RENDER_SETTINGS)
+        settings["BROWSER_EXECUTABLE"] = browser
+    command = [sys.executable, "-m", "scrapy", "crawl", "mentions", "-a", f"target={TARGET}"]
+    command += ["-a", f"seeds={seeds}", "-a", f"depth={depth}", "-a", f"render={render}", *args]
+    for key, value in settings.items():
+        command += ["-s", f"{key}={value}"]
+    return command
 
 
 # --- sampling ---------------------------------------------------------------------------------

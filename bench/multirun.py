@@ -29,7 +29,7 @@ import psutil
 
 from backlink_spider.browser import CHROMIUM_ARGS
 from bench.corpus import TARGET
-from bench.measure import COMMON_SETTINGS, MB, RENDER_SETTINGS, ROOT, TreeSampler, norm_target, read_records
+from bench.measure import MB, RENDER_SETTINGS, ROOT, TreeSampler, mentions_command, norm_target, read_records
 from bench.webs import Web, manysite, multisite
 
 CRAWLEE_PYTHON = ROOT / "bench" / ".venv-crawlee" / "bin" / "python"
@@ -102,32 +102,15 @@ def run_ours(
     mode, _, variant = name.partition(":")
     outdir = workdir / ("out-" + mode)  # "auto:again" shares "auto"'s output directory
     crawl_id = name.replace(":", "-")
-    settings = dict(COMMON_SETTINGS)
-    settings.update(
-        {
-            "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
-            "HOST_ALIASES": json.dumps(web.host_aliases()),
-            "OUTPUT_DIR": str(outdir),
-            "CRAWL_ID": crawl_id,
-        }
+    command = mentions_command(
+        str(seeds),
+        depth,
+        mode,
+        host_aliases=web.host_aliases(),
+        output_dir=outdir,
+        crawl_id=crawl_id,
+        browser=browser,
     )
-    if mode != "never":
-        settings.update(RENDER_SETTINGS)
-        settings["BROWSER_EXECUTABLE"] = browser
-    command = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "mentions",
-        "-a",
-        f"target={TARGET}",
-        "-a",
-        f"seeds={seeds}",
-    ]
-    command += ["-a", f"depth={depth}", "-a", f"render={mode}"]
-    for key, value in settings.items():
-        command += ["-s", f"{key}={value}"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     result = Result(name)
     outdir.mkdir(parents=True, exist_ok=True)

@@ -37,13 +37,13 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from bench.corpus import TARGET, Corpus
+from bench.corpus import Corpus
 from bench.measure import (
     COMMON_SETTINGS,
     MB,
-    RENDER_SETTINGS,
     ROOT,
     TreeSampler,
+    mentions_command,
     norm_target,
     read_records,
     thirds,
@@ -165,7 +165,6 @@ def run_crawl(
     base = corpus.base_url
     outdir = workdir / name
     outdir.mkdir(parents=True, exist_ok=True)
-    settings = dict(COMMON_SETTINGS)
     env = dict(os.environ)
     if kind == "bare":
         stats_file = outdir / "stats.json"
@@ -182,45 +181,28 @@ def run_crawl(
         ]
         if mode == "memo":
             command += ["-a", "remember=true"]
-        settings["DEPTH_LIMIT"] = str(depth)
+        settings = {**COMMON_SETTINGS, "DEPTH_LIMIT": str(depth)}
+        for key, value in settings.items():
+            command += ["-s", f"{key}={value}"]
         cwd = outdir  # no scrapy.cfg above it: plain Scrapy, not the project's settings
         env.pop("SCRAPY_SETTINGS_MODULE", None)
         env.pop("PYTHONPATH", None)
     else:
-        stats_file = outdir / "out" / "stats" / f"{name}.json"  # the crawl's own stats file
+        crawl_id = name.replace(":", "-")  # a crawl id has no ':' (never:nocheck)
+        stats_file = outdir / "out" / "stats" / f"{crawl_id}.json"  # the crawl's own stats file
         render, _, variant = mode.partition(":")
-        command = [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "crawl",
-            "mentions",
-            "-a",
-            f"target={TARGET}",
-            "-a",
-            f"seeds={base}/",
-            "-a",
-            f"depth={depth}",
-            "-a",
-            f"render={render}",
-        ]
-        if variant == "nocheck":
-            command += ["-a", "check_links=false"]
-        settings.update(
-            {
-                "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
-                "HOST_ALIASES": json.dumps(corpus.host_aliases()),
-                "OUTPUT_DIR": str(outdir / "out"),
-                "CRAWL_ID": name,
-            }
+        command = mentions_command(
+            f"{base}/",
+            depth,
+            render,
+            host_aliases=corpus.host_aliases(),
+            output_dir=outdir / "out",
+            crawl_id=crawl_id,
+            browser=browser,
+            args=("-a", "check_links=false") if variant == "nocheck" else (),
         )
-        if render != "never":
-            settings.update(RENDER_SETTINGS)
-            settings["BROWSER_EXECUTABLE"] = browser
         cwd = ROOT
         env["PYTHONPATH"] = str(ROOT)
-    for key, value in settings.items():
-        command += ["-s", f"{key}={value}"]
     result = CrawlResult(name=name, kind=kind, mode=mode, command=command)
 
     corpus.reset_hits()
