@@ -7,11 +7,15 @@ in one small JSON file, so a scheduled crawl of the same sites does not sample t
      "platforms": {"hugo": {"verdict": "static", "evidence": "2 static samples", ...}}}
 
 Entries older than RENDER_DECISIONS_DAYS (compared with the crawl's start) are dropped when read.
-The file is rewritten atomically (pipelines.storage.write_atomically) at the end of the crawl.
+The file is rewritten atomically (pipelines.storage.write_atomically) at the end of the crawl, merged
+with what is in it then: the processes of a distributed crawl (or two crawls) sharing one store each
+add their decisions, and of two decisions about one site the newer is kept. A lock file beside the
+store (`.render-decisions.json.lock`) keeps two merges from interleaving.
 """
 
 from __future__ import annotations
 
+import fcntl
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -101,10 +105,28 @@ class DecisionStore:
         return fresh
 
     def save(self, sites: dict[str, Remembered], platforms: dict[str, Remembered]) -> None:
-        """Write the decisions (raises OSError when the file cannot be written)."""
-        data = {
-            "version": STORE_VERSION,
-            "sites": {key: sites[key].to_json() for key in sorted(sites)},
-            "platforms": {key: platforms[key].to_json() for key in sorted(platforms)},
-        }
-        write_atomically(self.path, orjson.dumps(data, option=orjson.OPT_INDENT_2))
+        """Write the decisions, merged with the store's unexpired ones of now (raises OSError when
+        the file cannot be written). An unreadable store is replaced."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(f".{self.path.name}.lock"), "wb") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            try:
+                stored_sites, stored_platforms = self.load()
+            except StoreUnreadable:
+                stored_sites, stored_platforms = {}, {}
+            sites, platforms = _newest(stored_sites, sites), _newest(stored_platforms, platforms)
+            data = {
+                "version": STORE_VERSION,
+                "sites": {key: sites[key].to_json() for key in sorted(sites)},
+                "platforms": {key: platforms[key].to_json() for key in sorted(platforms)},
+            }
+            write_atomically(self.path, orjson.dumps(data, option=orjson.OPT_INDENT_2))
+
+
+def _newest(stored: dict[str, Remembered], ours: dict[str, Remembered]) -> dict[str, Remembered]:
+    """Both sets of decisions; of two about one key, the newer (ours when as new)."""
+    merged = dict(stored)
+    for key, remembered in ours.items():
+        if key not in merged or remembered.decided_at >= merged[key].decided_at:
+            merged[key] = remembered
+    return merged

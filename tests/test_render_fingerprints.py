@@ -227,6 +227,27 @@ def test_a_second_crawl_does_not_sample_again_until_its_decisions_expire(tmp_pat
     assert stats.values == {"render/decisions/expired": 5}
 
 
+def test_crawls_sharing_a_store_keep_each_others_decisions_and_the_newer_of_two(tmp_path):
+    # two processes of one distributed crawl, both started before either saved
+    path = tmp_path / "render-decisions.json"
+    early, late = crawl_policy(path, NOW), crawl_policy(path, NOW + timedelta(hours=1))
+    for policy, sites in ((early, ("a.example", "shared.example")), (late, ("b.example", "shared.example"))):
+        for site in sites:
+            assert decide(policy, site, ambiguous(site.split(".")[0])).reason == "sample"
+    early.learn("a.example", NOTHING, NOTHING)
+    early.learn("shared.example", NOTHING, NOTHING)
+    late.learn("b.example", NOTHING, NOTHING)
+    late.learn("shared.example", NOTHING, REVEALS)
+    late.save()
+    early.save()  # saves last, but its decision about shared.example is the older one
+    sites = orjson.loads(path.read_bytes())["sites"]
+    assert {site: (e["verdict"], e["decided_at"]) for site, e in sites.items()} == {
+        "a.example": ("static", "2025-03-01T02:00:00Z"),
+        "b.example": ("static", "2025-03-01T03:00:00Z"),
+        "shared.example": ("render", "2025-03-01T03:00:00Z"),
+    }
+
+
 @pytest.mark.parametrize(
     "content",
     [
