@@ -50,6 +50,7 @@ from lxml import etree
 
 from backlink_spider import settings as defaults
 from backlink_spider.responses import BadGzip, BodyTooLarge, gunzip_at_most, mime_type
+from backlink_spider.settingvalues import positive_int
 from backlink_spider.target import Target
 from backlink_spider.urls import absolute_url, canonical_url, http_url
 
@@ -445,14 +446,10 @@ PROVIDERS: dict[str, type[SearchProvider]] = {"searxng": SearxngProvider}
 
 
 def _positive(settings: Any, name: str) -> int:
-    value = settings.get(name)
     try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = 0
-    if isinstance(value, bool) or number < 1 or str(number) != str(value).strip():
-        raise DiscoveryError(f"{name}={value!r}: expected a whole number, 1 or more")
-    return number
+        return positive_int(settings, name)
+    except ValueError as exc:
+        raise DiscoveryError(str(exc)) from None
 
 
 def _provider_class(name: str) -> type[SearchProvider]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from backlink_spider.arguments import ArgumentError
 from backlink_spider.gctuning import gc_thresholds
 from backlink_spider.netsafety import parse_networks
+from backlink_spider.settingvalues import positive_int
 
 
 def check_settings(settings) -> None:  # noqa: ANN001
@@ -44,10 +45,7 @@ def _check_render_lanes(settings) -> None:  # noqa: ANN001
                 "each in a browser context of its own)"
             )
     for name in ("RENDER_CONCURRENCY", "RENDER_CONTEXT_PAGES"):
-        value = settings.get(name)
         try:
-            number = int(value)
-        except (TypeError, ValueError):
-            number = 0
-        if number < 1:
-            raise ArgumentError(f"{name}: give a whole number >= 1, not {value!r}")
+            positive_int(settings, name)
+        except ValueError as exc:
+            raise ArgumentError(str(exc)) from None

@@ -122,8 +122,8 @@ def test_missing_browser_is_one_line_and_render_never_needs_none(tmp_path):
             "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT is not used by this crawler: set RENDER_CONCURRENCY "
             "(pages rendered at once, each in a browser context of its own)",
         ),
-        ({"RENDER_CONCURRENCY": "0"}, "RENDER_CONCURRENCY: give a whole number >= 1, not '0'"),
-        ({"RENDER_CONTEXT_PAGES": "many"}, "RENDER_CONTEXT_PAGES: give a whole number >= 1, not 'many'"),
+        ({"RENDER_CONCURRENCY": "0"}, "RENDER_CONCURRENCY='0': expected a whole number, 1 or more"),
+        ({"RENDER_CONTEXT_PAGES": "many"}, "RENDER_CONTEXT_PAGES='many': expected a whole number, 1 or more"),
     ],
 )
 def test_bad_settings_stop_before_any_work(tmp_path, settings, message):
