@@ -172,11 +172,16 @@ def thirds(values: list[int]) -> tuple[float, float]:
 # --- records ----------------------------------------------------------------------------------
 
 
-def norm_target(url: str) -> str:
+def path_of(url: str) -> str:
+    """A page URL's path and query: how the benchmarks name a page of one site."""
     parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}{parts.path or '/'}" + (
-        f"?{parts.query}" if parts.query else ""
-    )
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def norm_target(url: str) -> str:
+    """A target URL as the benchmarks compare them: scheme and host lowercased, path and query."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}{path_of(url)}"
 
 
 def read_records(output_dir: Path, record_type: str) -> list[dict]:

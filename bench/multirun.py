@@ -29,7 +29,16 @@ import psutil
 
 from backlink_spider.browser import CHROMIUM_ARGS
 from bench.corpus import TARGET
-from bench.measure import MB, RENDER_SETTINGS, ROOT, TreeSampler, mentions_command, norm_target, read_records
+from bench.measure import (
+    MB,
+    RENDER_SETTINGS,
+    ROOT,
+    TreeSampler,
+    mentions_command,
+    norm_target,
+    path_of,
+    read_records,
+)
 from bench.webs import Web, manysite, multisite
 
 CRAWLEE_PYTHON = ROOT / "bench" / ".venv-crawlee" / "bin" / "python"
@@ -71,9 +80,7 @@ class Result:
 
 
 def _key(page_url: str, target_url: str) -> tuple[str, str, str]:
-    parts = urlsplit(page_url)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return (parts.hostname or "", path, norm_target(target_url))
+    return (urlsplit(page_url).hostname or "", path_of(page_url), norm_target(target_url))
 
 
 def _run(

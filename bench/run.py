@@ -33,7 +33,6 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psutil
 
@@ -45,6 +44,7 @@ from bench.measure import (
     TreeSampler,
     mentions_command,
     norm_target,
+    path_of,
     read_records,
     thirds,
 )
@@ -144,11 +144,6 @@ STAT_KEYS = (
     "log_count/WARNING",
     "retry/count",
 )
-
-
-def _path(url: str) -> str:
-    parts = urlsplit(url)
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def run_crawl(
@@ -313,16 +308,18 @@ def run_crawl(
         fetched = [p for p in pages if p.get("status") is not None]
         result.page_records = len(pages)
         result.pages = len(fetched)  # records of pages that got a response (not robots-forbidden ones)
-        result._page_paths = {_path(p["url"]) for p in fetched}
+        result._page_paths = {path_of(p["url"]) for p in fetched}
         result.robots_forbidden_records = sum(1 for p in pages if p.get("error") == "Forbidden by robots.txt")
         result.page_errors = sum(1 for p in pages if p.get("error")) - result.robots_forbidden_records
         result.rendered = sum(1 for p in pages if p.get("rendered"))
-        result.rendered_js = sum(1 for p in pages if p.get("rendered") and _path(p["url"]) in corpus.js_paths)
+        result.rendered_js = sum(
+            1 for p in pages if p.get("rendered") and path_of(p["url"]) in corpus.js_paths
+        )
         result.rendered_static = result.rendered - result.rendered_js
         result.render_reasons = dict(
             Counter(p.get("render_reason") or "-" for p in pages if p.get("rendered"))
         )
-        found = {(_path(b["source_url"]), norm_target(b["target_url"])) for b in backlinks}
+        found = {(path_of(b["source_url"]), norm_target(b["target_url"])) for b in backlinks}
         truth = {(p, norm_target(u)) for p, u in corpus.truth_backlinks}
         truth_static = {(p, norm_target(u)) for p, u in corpus.static_truth_backlinks}
         truth_js = truth - truth_static
@@ -332,7 +329,7 @@ def run_crawl(
         result.recall_static_pages = len(found & truth_static) / len(truth_static) if truth_static else None
         result.recall_js_pages = len(found & truth_js) / len(truth_js) if truth_js else None
         result.false_backlinks = len(found - truth)
-        mention_pages = {_path(m["source_url"]) for m in mentions}
+        mention_pages = {path_of(m["source_url"]) for m in mentions}
         if corpus.truth_mention_paths:
             result.mention_page_recall = len(mention_pages & corpus.truth_mention_paths) / len(
                 corpus.truth_mention_paths
