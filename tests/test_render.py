@@ -279,7 +279,9 @@ def test_contexts_are_recycled(site, tmp_path):
     # more than 2 open, because a lane closes its context before it opens the next one
     assert result.stat("playwright/context_count") == 4
     assert result.stat("playwright/context_count/max_concurrent") == 2
-    assert result.stat("render/contexts_recycled") >= 2
+    # each lane's last context closes with the browser, not by recycling: 4 - 2 lanes, or 4 - 1
+    # should one lane have rendered every page
+    assert result.stat("render/contexts_recycled") in (2, 3)
 
 
 def test_contexts_are_recycled_when_pages_render_one_at_a_time(site, tmp_path):
